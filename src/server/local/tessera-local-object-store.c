@@ -1,0 +1,3 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* placeholder: being written */
+typedef int tessera_placeholder_tessera_local_object_store;
