@@ -1,0 +1,496 @@
+/* tessera-fn-object-created.c: what happens to an upload once it is stored
+ *
+ * The steps, each a function of its own and each idempotent:
+ *   1. step_check_image: the bytes are a real image of a format we take,
+ *      not larger than max_pixels (read from the header, before any pixel
+ *      is decoded), and they decode completely.
+ *   2. step_thumbnails: a 1024 px preview and a 256 px grid thumbnail.
+ *   3. step_tagging: the configured tagger's labels; the confident ones
+ *      become tags.
+ * Then the result replaces what the index holds (tags are a union, so a run
+ * repeated after a crash ends with the same record).
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#define G_LOG_DOMAIN "tessera-api"
+
+#include "config.h"
+
+#include <string.h>
+
+#include <vips/vips.h>
+
+#include "tessera-api-private.h"
+#include "tessera-error.h"
+#include "tessera-json.h"
+#include "tessera-util.h"
+
+#define PREVIEW_SIZE   1024
+#define THUMBNAIL_SIZE 256
+
+/* libvips 8.14 declares no autoptr for VipsImage; an alias of our own
+ * cannot clash with one a later libvips or another file declares. */
+typedef VipsImage OwnedVipsImage;
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (OwnedVipsImage, g_object_unref)
+
+typedef struct
+{
+  TesseraApi          *api;
+  GCancellable        *cancellable;
+  GFile               *file;        /* the object's bytes, from fetch */
+  char                *path;
+  TesseraImageRecord  *result;      /* what goes to store_result */
+  VipsImage           *preview;     /* sRGB, auto-rotated, at most PREVIEW_SIZE */
+} Job;
+
+static void
+job_clear (Job *job)
+{
+  if (job->file != NULL)
+    tessera_object_store_release (job->api->objects, job->file);
+  g_clear_object (&job->file);
+  g_clear_pointer (&job->path, g_free);
+  g_clear_pointer (&job->result, tessera_image_record_free);
+  g_clear_object (&job->preview);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Job, job_clear)
+
+/* The loaders we accept, by class name, and the content type each means.
+ * Anything else (SVG, PDF, ImageMagick, raw matrices...) is refused: those
+ * loaders are more attack surface than a photo gallery needs. */
+static const struct
+{
+  const char *loader;
+  const char *content_type;
+} loaders[] = {
+  { "VipsForeignLoadJpegFile", "image/jpeg" },
+  { "VipsForeignLoadPngFile", "image/png" },
+  { "VipsForeignLoadSpngFile", "image/png" },
+  { "VipsForeignLoadWebpFile", "image/webp" },
+  { "VipsForeignLoadNsgifFile", "image/gif" },
+  { "VipsForeignLoadGifFile", "image/gif" },
+  { "VipsForeignLoadTiffFile", "image/tiff" },
+  { "VipsForeignLoadHeifFile", "image/heif" },
+};
+
+static const char *
+content_type_for_loader (const char *loader)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (loaders); i++)
+    if (g_strcmp0 (loaders[i].loader, loader) == 0)
+      return loaders[i].content_type;
+
+  return NULL;
+}
+
+static void
+fail_image (Job        *job,
+            const char *reason)
+{
+  job->result->status = TESSERA_IMAGE_STATUS_FAILED;
+  g_free (job->result->failure_reason);
+  job->result->failure_reason = g_strdup (reason);
+}
+
+/* Step 1. Returns FALSE when the image failed (the reason is on the result). */
+static gboolean
+step_check_image (Job *job)
+{
+  g_autoptr(OwnedVipsImage) header = NULL;
+  g_autoptr(OwnedVipsImage) sequential = NULL;
+  const char *loader;
+  const char *content_type;
+  gint64 pixels;
+  double average;
+
+  loader = vips_foreign_find_load (job->path);
+  content_type = content_type_for_loader (loader);
+  if (content_type == NULL)
+    {
+      g_debug ("Image %s: no accepted loader (%s)", job->result->id,
+               loader ? loader : vips_error_buffer ());
+      vips_error_clear ();
+      fail_image (job, "Not an image");
+      return FALSE;
+    }
+
+  /* Opening reads the header only; pixels come when asked for. */
+  header = vips_image_new_from_file (job->path, "fail_on", VIPS_FAIL_ON_ERROR, NULL);
+  if (header == NULL)
+    {
+      g_debug ("Image %s: header: %s", job->result->id, vips_error_buffer ());
+      vips_error_clear ();
+      fail_image (job, "The image is truncated or corrupt");
+      return FALSE;
+    }
+
+  job->result->content_type = (g_free (job->result->content_type), g_strdup (content_type));
+  job->result->width = vips_image_get_width (header);
+  job->result->height = vips_image_get_height (header);
+
+  pixels = (gint64) job->result->width * job->result->height;
+  if (pixels > job->api->settings.max_pixels)
+    {
+      g_autofree char *reason =
+        g_strdup_printf ("Image is too large: %d x %d pixels (limit %g megapixels)",
+                         job->result->width, job->result->height,
+                         job->api->settings.max_pixels / 1e6);
+      fail_image (job, reason);
+      return FALSE;
+    }
+
+  /* Decode every pixel once, streaming, so a truncated or corrupt file
+   * fails here rather than in a thumbnail or a browser. */
+  sequential = vips_image_new_from_file (job->path,
+                                         "access", VIPS_ACCESS_SEQUENTIAL,
+                                         "fail_on", VIPS_FAIL_ON_ERROR,
+                                         NULL);
+  if (sequential == NULL || vips_avg (sequential, &average, NULL) != 0)
+    {
+      g_debug ("Image %s: decode: %s", job->result->id, vips_error_buffer ());
+      vips_error_clear ();
+      fail_image (job, "The image is truncated or corrupt");
+      return FALSE;
+    }
+
+  return TRUE;
+}
+
+/* Writes @image as WebP under @key. */
+static gboolean
+put_webp (Job         *job,
+          VipsImage   *image,
+          const char  *key,
+          GError     **error)
+{
+  g_autoptr(GFileIOStream) stream = NULL;
+  g_autoptr(GFile) tmp = NULL;
+  g_autofree char *tmp_path = NULL;
+  gboolean ok;
+
+  tmp = g_file_new_tmp ("tessera-XXXXXX.webp", &stream, error);
+  if (tmp == NULL)
+    return FALSE;
+  g_io_stream_close (G_IO_STREAM (stream), NULL, NULL);
+  tmp_path = g_file_get_path (tmp);
+
+  if (vips_image_write_to_file (image, tmp_path, "Q", 80, "strip", TRUE, NULL) != 0)
+    {
+      g_set_error (error, TESSERA_ERROR, TESSERA_ERROR_INTERNAL,
+                   "Cannot write %s: %s", key, vips_error_buffer ());
+      vips_error_clear ();
+      g_file_delete (tmp, NULL, NULL);
+      return FALSE;
+    }
+
+  ok = tessera_object_store_put_file (job->api->objects, key, tmp, "image/webp",
+                                      job->cancellable, error);
+  g_file_delete (tmp, NULL, NULL);
+  return ok;
+}
+
+/* Step 2. The preview doubles as the tagger's input. Errors here are
+ * transient (disk, object store): the job is retried. */
+static gboolean
+step_thumbnails (Job     *job,
+                 GError **error)
+{
+  g_autoptr(OwnedVipsImage) thumbnail = NULL;
+  g_autofree char *preview_key = g_strdup_printf ("%s.preview.webp", job->result->object_key);
+  g_autofree char *thumbnail_key = g_strdup_printf ("%s.thumb.webp", job->result->object_key);
+
+  if (vips_thumbnail (job->path, &job->preview, PREVIEW_SIZE,
+                      "size", VIPS_SIZE_DOWN, NULL) != 0)
+    {
+      g_set_error (error, TESSERA_ERROR, TESSERA_ERROR_INTERNAL,
+                   "Cannot make a preview: %s", vips_error_buffer ());
+      vips_error_clear ();
+      return FALSE;
+    }
+
+  if (vips_image_get_interpretation (job->preview) != VIPS_INTERPRETATION_sRGB)
+    {
+      VipsImage *srgb = NULL;
+
+      if (vips_colourspace (job->preview, &srgb, VIPS_INTERPRETATION_sRGB, NULL) != 0)
+        {
+          g_set_error (error, TESSERA_ERROR, TESSERA_ERROR_INTERNAL,
+                       "Cannot convert to sRGB: %s", vips_error_buffer ());
+          vips_error_clear ();
+          return FALSE;
+        }
+      g_object_unref (job->preview);
+      job->preview = srgb;
+    }
+
+  /* The preview is small and decoded once more than needed: copy it to
+   * memory so the thumbnail and the tagger do not decode the file again. */
+  {
+    VipsImage *memory = vips_image_copy_memory (job->preview);
+
+    if (memory == NULL)
+      {
+        g_set_error (error, TESSERA_ERROR, TESSERA_ERROR_INTERNAL,
+                     "Cannot decode the preview: %s", vips_error_buffer ());
+        vips_error_clear ();
+        return FALSE;
+      }
+    g_object_unref (job->preview);
+    job->preview = memory;
+  }
+
+  if (vips_thumbnail_image (job->preview, &thumbnail, THUMBNAIL_SIZE,
+                            "size", VIPS_SIZE_DOWN, NULL) != 0)
+    {
+      g_set_error (error, TESSERA_ERROR, TESSERA_ERROR_INTERNAL,
+                   "Cannot make a thumbnail: %s", vips_error_buffer ());
+      vips_error_clear ();
+      return FALSE;
+    }
+
+  if (!put_webp (job, job->preview, preview_key, error) ||
+      !put_webp (job, thumbnail, thumbnail_key, error))
+    return FALSE;
+
+  g_free (job->result->preview_key);
+  job->result->preview_key = g_steal_pointer (&preview_key);
+  g_free (job->result->thumbnail_key);
+  job->result->thumbnail_key = g_steal_pointer (&thumbnail_key);
+  return TRUE;
+}
+
+/* Step 3. A tagger's failure is recorded in the metadata and never fails
+ * the image. */
+static void
+step_tagging (Job *job)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GHashTable) seen = NULL;
+
+  if (job->api->tagger == NULL)
+    return;
+
+  if (!tessera_tagger_tag (job->api->tagger, job->file, job->preview, job->result,
+                           job->cancellable, &error))
+    {
+      g_warning ("Image %s: the tagger failed: %s", job->result->id, error->message);
+      if (job->result->metadata == NULL)
+        job->result->metadata = json_object_new ();
+      json_object_set_string_member (job->result->metadata, "taggerError", error->message);
+    }
+
+  seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  for (guint i = 0; i < job->result->tags->len; i++)
+    g_hash_table_add (seen, g_strdup (g_ptr_array_index (job->result->tags, i)));
+
+  for (guint i = 0; i < job->result->labels->len; i++)
+    {
+      const TesseraLabel *label = g_ptr_array_index (job->result->labels, i);
+      g_autofree char *tag = NULL;
+
+      if (label->confidence < job->api->settings.tag_threshold)
+        continue;
+
+      tag = tessera_tag_normalize (label->name, NULL);
+      if (tag == NULL || g_hash_table_contains (seen, tag))
+        continue;
+
+      g_ptr_array_add (job->result->tags, g_strdup (tag));
+      g_hash_table_add (seen, g_steal_pointer (&tag));
+    }
+}
+
+/* Splits `u/<owner>/<id>`; anything else is not an upload. */
+static gboolean
+parse_upload_key (const char  *key,
+                  char       **owner,
+                  char       **id)
+{
+  g_auto(GStrv) parts = g_strsplit (key, "/", -1);
+
+  if (g_strv_length (parts) != 3 || !g_str_equal (parts[0], "u") ||
+      *parts[1] == '\0' || !tessera_id_is_valid (parts[2]))
+    return FALSE;
+
+  *owner = g_strdup (parts[1]);
+  *id = g_strdup (parts[2]);
+  return TRUE;
+}
+
+static gboolean
+is_transient (const GError *error)
+{
+  return !g_error_matches (error, TESSERA_ERROR, TESSERA_ERROR_NOT_FOUND);
+}
+
+static gboolean
+process_upload (TesseraApi    *api,
+                const char    *owner,
+                const char    *id,
+                GCancellable  *cancellable,
+                GError       **error)
+{
+  g_auto(Job) job = { api, cancellable };
+  g_autoptr(TesseraImageRecord) record = NULL;
+  g_autoptr(GError) local_error = NULL;
+
+  record = tessera_image_index_get (api->index, owner, id, &local_error);
+  if (record == NULL)
+    {
+      if (is_transient (local_error))
+        {
+          g_propagate_error (error, g_steal_pointer (&local_error));
+          return FALSE;
+        }
+      g_debug ("Image %s of %s: no record, nothing to do", id, owner);
+      return TRUE;
+    }
+
+  if (record->trashed_at != 0)
+    {
+      g_debug ("Image %s: in the trash, nothing to do", id);
+      return TRUE;
+    }
+
+  if (!tessera_image_index_set_status (api->index, owner, id,
+                                       TESSERA_IMAGE_STATUS_PROCESSING, NULL, error))
+    return FALSE;
+
+  job.file = tessera_object_store_fetch (api->objects, record->object_key, cancellable, error);
+  if (job.file == NULL)
+    return FALSE;
+  job.path = g_file_get_path (job.file);
+
+  /* Start from the record, drop what a previous run found. */
+  job.result = tessera_image_record_copy (record);
+  job.result->status = TESSERA_IMAGE_STATUS_READY;
+  g_clear_pointer (&job.result->failure_reason, g_free);
+  g_ptr_array_set_size (job.result->tags, 0);
+  g_ptr_array_set_size (job.result->labels, 0);
+  g_clear_pointer (&job.result->metadata, json_object_unref);
+
+  if (step_check_image (&job))
+    {
+      if (!step_thumbnails (&job, error))
+        return FALSE;
+      step_tagging (&job);
+    }
+
+  job.result->updated_at = tessera_now_ms ();
+  if (!tessera_image_index_store_result (api->index, job.result, error))
+    return FALSE;
+
+  g_debug ("Image %s: %s%s%s", id,
+           tessera_image_status_to_string (job.result->status),
+           job.result->failure_reason ? ": " : "",
+           job.result->failure_reason ? job.result->failure_reason : "");
+  return TRUE;
+}
+
+static const char *
+get_object_key (JsonNode *record)
+{
+  JsonObject *object;
+  JsonNode *node;
+
+  if (!JSON_NODE_HOLDS_OBJECT (record))
+    return NULL;
+  object = json_node_get_object (record);
+  node = json_object_get_member (object, "s3");
+  if (node == NULL || !JSON_NODE_HOLDS_OBJECT (node))
+    return NULL;
+  object = json_node_get_object (node);
+  node = json_object_get_member (object, "object");
+  if (node == NULL || !JSON_NODE_HOLDS_OBJECT (node))
+    return NULL;
+  object = json_node_get_object (node);
+  node = json_object_get_member (object, "key");
+  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node) ||
+      json_node_get_value_type (node) != G_TYPE_STRING)
+    return NULL;
+
+  return json_node_get_string (node);
+}
+
+/* S3 event keys are URL-encoded with `+` for a space. */
+static char *
+decode_key (const char *encoded)
+{
+  g_autofree char *plus = g_strdup (encoded);
+
+  g_strdelimit (plus, "+", ' ');
+  return g_uri_unescape_string (plus, NULL);
+}
+
+/**
+ * tessera_api_on_object_created:
+ * @api: the API
+ * @event_json: an S3 event, `{"Records":[...]}`
+ * @cancellable: (nullable): a #GCancellable
+ * @error: a #GError
+ *
+ * Processes each upload the event names. Keys other than `u/<sub>/<id>`
+ * (thumbnails, previews) are ignored.
+ *
+ * Returns: %TRUE when done, including when an image was found bad and
+ *   marked failed; %FALSE with an error when the job should be retried
+ */
+gboolean
+tessera_api_on_object_created (TesseraApi    *api,
+                               const char    *event_json,
+                               GCancellable  *cancellable,
+                               GError       **error)
+{
+  g_autoptr(JsonObject) event = NULL;
+  g_autoptr(GError) local_error = NULL;
+  JsonNode *records;
+  JsonArray *array;
+
+  g_return_val_if_fail (api != NULL, FALSE);
+  g_return_val_if_fail (event_json != NULL, FALSE);
+  g_return_val_if_fail (!cancellable || G_IS_CANCELLABLE (cancellable), FALSE);
+
+  /* A malformed event will not get better by retrying. */
+  event = tessera_json_parse_object (event_json, -1, &local_error);
+  if (event == NULL)
+    {
+      g_warning ("Ignoring an ObjectCreated event that is not JSON: %s", local_error->message);
+      return TRUE;
+    }
+
+  records = json_object_get_member (event, "Records");
+  if (records == NULL || !JSON_NODE_HOLDS_ARRAY (records))
+    {
+      g_warning ("Ignoring an ObjectCreated event without Records");
+      return TRUE;
+    }
+
+  array = json_node_get_array (records);
+  for (guint i = 0; i < json_array_get_length (array); i++)
+    {
+      const char *encoded = get_object_key (json_array_get_element (array, i));
+      g_autofree char *key = NULL;
+      g_autofree char *owner = NULL;
+      g_autofree char *id = NULL;
+
+      if (encoded == NULL)
+        {
+          g_warning ("Ignoring an event record without s3.object.key");
+          continue;
+        }
+
+      key = decode_key (encoded);
+      if (key == NULL || !parse_upload_key (key, &owner, &id))
+        {
+          g_debug ("Ignoring ObjectCreated for %s: not an upload", encoded);
+          continue;
+        }
+
+      if (!process_upload (api, owner, id, cancellable, error))
+        return FALSE;
+    }
+
+  return TRUE;
+}
