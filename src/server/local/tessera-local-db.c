@@ -477,7 +477,7 @@ tessera_local_conn_prepare (TesseraLocalConn  *conn,
                           &stmt, NULL) != SQLITE_OK)
     {
       tessera_local_conn_set_error (conn, error);
-      g_critical ("Cannot prepare SQL: %s: %s", sqlite3_errmsg (conn->handle), sql);
+      g_warning ("Cannot prepare SQL: %s: %s", sqlite3_errmsg (conn->handle), sql);
       return NULL;
     }
 
