@@ -1,0 +1,61 @@
+/* tessera-faces.h: faces, eyes and smiles with our Haar cascade evaluator
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#pragma once
+
+#include <vips/vips.h>
+
+#include "tessera-cascade.h"
+#include "tessera-image-record.h"
+
+G_BEGIN_DECLS
+
+#define TESSERA_FACES_SOURCE "local/faces"
+
+/* The longest side the face stage works at: big enough for a face of
+ * 1/25 of the picture, small enough to stay well under a second. */
+#define TESSERA_FACES_MAX_SIDE 720
+
+typedef struct
+{
+  int      x;           /* in the grey image's pixels */
+  int      y;
+  int      width;
+  int      height;
+  int      neighbours;  /* raw windows grouped into this face */
+  int      n_eyes;      /* eyes found in the face's upper half */
+  gboolean smile;       /* a smile found in the face's lower half */
+} TesseraFace;
+
+typedef struct _TesseraFaceDetector TesseraFaceDetector;
+
+/* Loads haarcascade_frontalface_alt2, haarcascade_eye and haarcascade_smile
+ * from @cascade_dir (NULL: Debian's /usr/share/opencv4/haarcascades). */
+TesseraFaceDetector *tessera_face_detector_new     (const char           *cascade_dir,
+                                                    GError              **error);
+void                 tessera_face_detector_free    (TesseraFaceDetector  *self);
+
+/* Every face we believe in (see docs/tagging.md for the rule), with its
+ * eyes and smile. Returns: (transfer full) (element-type TesseraFace) */
+GArray              *tessera_face_detector_detect  (TesseraFaceDetector  *self,
+                                                    const TesseraGrey    *grey);
+
+/* Adds face, person, people, smile and portrait labels to @record. */
+gboolean             tessera_face_detector_tag     (TesseraFaceDetector  *self,
+                                                    VipsImage            *image,
+                                                    TesseraImageRecord   *record,
+                                                    GError              **error);
+
+/* A packed 8-bit grey copy of @image, downscaled so its longest side is at
+ * most @max_side; @grey views the returned buffer (free it with g_free).
+ * Returns: (transfer full) (nullable) */
+guint8              *tessera_grey_from_vips        (VipsImage            *image,
+                                                    int                   max_side,
+                                                    TesseraGrey          *grey,
+                                                    GError              **error);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (TesseraFaceDetector, tessera_face_detector_free)
+
+G_END_DECLS
