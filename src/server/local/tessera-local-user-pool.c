@@ -729,7 +729,7 @@ tessera_local_user_pool_sign_up (TesseraUserPool  *pool,
   sqlite3_bind_int64 (stmt, 4, tessera_now_ms ());
 
   rc = sqlite3_step (stmt);
-  if (rc == SQLITE_CONSTRAINT)
+  if ((rc & 0xff) == SQLITE_CONSTRAINT)
     {
       /* sub is a fresh random UUID: the name is what collided. */
       sqlite3_reset (stmt);
@@ -1223,9 +1223,11 @@ tessera_local_user_pool_verify (TesseraLocalUserPool  *self,
   if (g_strv_length (parts) != 3)
     return unauthorized (error, "Malformed token");
 
+  /* Parsed before the signature is checked, but trusted only after. */
   header = decode_segment (parts[0]);
+  claims = decode_segment (parts[1]);
   signature = tessera_base64url_decode (parts[2], &signature_len);
-  if (header == NULL || signature == NULL)
+  if (header == NULL || claims == NULL || signature == NULL)
     return unauthorized (error, "Malformed token");
 
   /* libjwt 1.x takes the algorithm from the token's own header: "none"
@@ -1249,11 +1251,7 @@ tessera_local_user_pool_verify (TesseraLocalUserPool  *self,
       || jwt_get_alg (jwt) != JWT_ALG_RS256)
     return unauthorized (error, "Invalid token signature");
 
-  /* The payload is ours from here on; read it strictly all the same. */
-  claims = decode_segment (parts[1]);
-  if (claims == NULL)
-    return unauthorized (error, "Malformed token");
-
+  /* The claims are ours from here on; read them strictly all the same. */
   if (!get_time (claims, "exp", &exp) || !get_time (claims, "iat", &iat))
     return unauthorized (error, "Malformed token");
   if (now >= exp)

@@ -25,6 +25,8 @@ typedef struct
 void tessera_local_user_pool_settings_init_defaults (TesseraLocalUserPoolSettings *settings);
 void tessera_local_user_pool_settings_clear         (TesseraLocalUserPoolSettings *settings);
 
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (TesseraLocalUserPoolSettings, tessera_local_user_pool_settings_clear)
+
 #define TESSERA_TYPE_LOCAL_USER_POOL (tessera_local_user_pool_get_type ())
 
 G_DECLARE_FINAL_TYPE (TesseraLocalUserPool, tessera_local_user_pool, TESSERA, LOCAL_USER_POOL, GObject)

@@ -36,7 +36,7 @@ tessera_rate_limiter_new (guint  limit,
                                         (GDestroyNotify) g_array_unref);
   self->limit = limit;
   self->window_us = window_us;
-  self->last_sweep_us = G_MININT64;
+  self->last_sweep_us = 0;
 
   return self;
 }
