@@ -8,6 +8,7 @@
 #include "config.h"
 
 #include <string.h>
+#include <sys/wait.h>
 
 #include "tessera-sigv4.h"
 
@@ -961,6 +962,124 @@ test_post_policy_foreign (void)
   }
 }
 
+/* Interop: forms and URLs signed by botocore, the signer of AWS's own Python
+ * SDK and CLI, verify here; and our pre-signed URL for the same instant is
+ * botocore's, byte for byte. */
+static JsonObject *
+botocore_sign (const char *endpoint,
+               const char *key)
+{
+  g_autofree char *script = g_build_filename (TEST_UNIT_SRCDIR, "botocore-sign.py", NULL);
+  const char *argv[] = { "python3", script, endpoint, BUCKET, key, ACCESS_KEY, SECRET_KEY,
+                         REGION, NULL };
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  int status = 0;
+
+  if (!g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL,
+                     &out, &err, &status, &error))
+    {
+      g_test_skip_printf ("python3 cannot run: %s", error->message);
+      return NULL;
+    }
+
+  if (WIFEXITED (status) && WEXITSTATUS (status) == 77)
+    {
+      g_test_skip ("botocore is not installed (Debian: python3-botocore)");
+      return NULL;
+    }
+
+  if (!g_spawn_check_wait_status (status, &error))
+    g_error ("botocore-sign.py failed: %s\n%s", error->message, err);
+
+  json_parser_load_from_data (parser, out, -1, &error);
+  g_assert_no_error (error);
+  return json_object_ref (json_node_get_object (json_parser_get_root (parser)));
+}
+
+static void
+test_interop_botocore (void)
+{
+  const char *key = "u/a b/\xe1\x88\xb4+x.jpg";
+  g_autoptr(JsonObject) signed_ = botocore_sign ("http://127.0.0.1:8642", key);
+  g_autoptr(GUri) uri = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TesseraSigv4Request) request = NULL;
+  g_autoptr(TesseraSigv4PostForm) form = NULL;
+  g_autoptr(TesseraSigv4PostForm) tampered = NULL;
+  g_autoptr(GDateTime) signed_at = NULL;
+  g_autofree char *ours = NULL;
+  g_autofree char *unsigned_url = NULL;
+  g_autofree char *amz_date = NULL;
+  g_autofree char *encoded_key = NULL;
+  JsonObject *post;
+  JsonObject *fields;
+  g_autoptr(GList) names = NULL;
+  const char *url;
+  const char *date;
+
+  if (signed_ == NULL)
+    return;
+
+  /* The pre-signed GET. */
+  url = json_object_get_string_member (signed_, "url");
+  uri = g_uri_parse (url, G_URI_FLAGS_ENCODED, &error);
+  g_assert_no_error (error);
+  request = tessera_sigv4_request_new ("GET", g_uri_get_path (uri), g_uri_get_query (uri));
+  tessera_sigv4_request_add_header (request, "Host", "127.0.0.1:8642");
+  g_assert_true (tessera_sigv4_verify_presigned (request, REGION, lookup_secret, NULL, NULL,
+                                                 &error));
+  g_assert_no_error (error);
+
+  date = strstr (url, "X-Amz-Date=");
+  g_assert_nonnull (date);
+  amz_date = g_strndup (date + strlen ("X-Amz-Date="), 16);
+  signed_at = tessera_sigv4_parse_amz_date (amz_date);
+  g_assert_nonnull (signed_at);
+  {
+    TesseraSigv4Params params = {
+      .access_key_id = ACCESS_KEY,
+      .secret_access_key = SECRET_KEY,
+      .region = REGION,
+      .service = "s3",
+      .time = signed_at,
+      .flags = TESSERA_SIGV4_S3_URI,
+    };
+
+    encoded_key = tessera_sigv4_uri_encode (key, -1, FALSE);
+    unsigned_url = g_strdup_printf ("http://127.0.0.1:8642/" BUCKET "/%s", encoded_key);
+    ours = tessera_sigv4_presign_url ("GET", unsigned_url, &params, 300, &error);
+    g_assert_no_error (error);
+    /* botocore writes X-Amz-Expires before X-Amz-SignedHeaders; the
+     * signature is what must agree. */
+    g_assert_cmpstr (strstr (ours, "X-Amz-Signature="), ==, strstr (url, "X-Amz-Signature="));
+  }
+
+  /* The pre-signed POST, fields in botocore's order. */
+  post = json_object_get_object_member (signed_, "post");
+  g_assert_cmpstr (json_object_get_string_member (post, "url"), ==, "http://127.0.0.1:8642/" BUCKET);
+  fields = json_object_get_object_member (post, "fields");
+  form = form_from_fields (fields, BUCKET);
+  g_assert_true (tessera_sigv4_post_form_verify (form, REGION, lookup_secret, NULL, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpstr (tessera_sigv4_post_form_get_field (form, "key"), ==, key);
+  g_assert_true (tessera_sigv4_post_form_check_size (form, 1000, &error));
+  g_assert_false (tessera_sigv4_post_form_check_size (form, 1001, NULL));
+
+  tampered = tessera_sigv4_post_form_new (BUCKET);
+  names = json_object_get_members (fields);
+  for (const GList *l = names; l != NULL; l = l->next)
+    tessera_sigv4_post_form_add_field (tampered, l->data,
+                                       g_str_equal (l->data, "Content-Type")
+                                       ? "text/html"
+                                       : json_object_get_string_member (fields, l->data));
+  g_assert_false (tessera_sigv4_post_form_verify (tampered, REGION, lookup_secret, NULL, NULL,
+                                                  &error));
+  assert_sigv4_error (error, TESSERA_SIGV4_ERROR_ACCESS_DENIED, "AccessDenied", 403);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -989,6 +1108,7 @@ main (int   argc,
   g_test_add_func ("/sigv4/post-policy/expired", test_post_policy_expired);
   g_test_add_func ("/sigv4/post-policy/tampered", test_post_policy_tampered);
   g_test_add_func ("/sigv4/post-policy/foreign", test_post_policy_foreign);
+  g_test_add_func ("/sigv4/interop/botocore", test_interop_botocore);
 
   return g_test_run ();
 }
