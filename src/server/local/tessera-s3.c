@@ -789,8 +789,9 @@ tessera_s3_handle (TesseraS3              *self,
   if (g_str_equal (method, "POST") && (rest == NULL || rest[1] == '\0'))
     return handle_post (self, connection, upload_data, upload_data_size, *state, first);
 
-  /* Anything else has no body worth reading. */
-  if (!first)
+  /* Anything else has no body worth reading; it is answered once the
+   * request is in, so the connection stays open for the next one. */
+  if (first || *upload_data_size > 0)
     {
       *upload_data_size = 0;
       return MHD_YES;

@@ -103,15 +103,29 @@ run_job (TesseraWorker   *self,
   g_debug ("Job %" G_GINT64_FORMAT " (%s), attempt %u", job->id, key ? key : "?", job->attempts);
 
   if (self->settings.debug_delay_ms > 0)
-    g_usleep ((gulong) self->settings.debug_delay_ms * 1000);
+    {
+      gint64 until = g_get_monotonic_time () + (gint64) self->settings.debug_delay_ms * 1000;
 
-  if (tessera_api_on_object_created (self->api, job->event, self->cancellable, &error))
+      while (g_get_monotonic_time () < until && !g_cancellable_is_cancelled (self->cancellable))
+        g_usleep (MIN (50 * 1000, until - g_get_monotonic_time ()));
+    }
+
+  if (!g_cancellable_set_error_if_cancelled (self->cancellable, &error) &&
+      tessera_api_on_object_created (self->api, job->event, self->cancellable, &error))
     {
       if (!tessera_local_queue_complete (self->queue, job->id, &queue_error))
         g_warning ("Cannot complete job %" G_GINT64_FORMAT ": %s", job->id, queue_error->message);
       else
         g_message ("Processed %s in %.0f ms", key ? key : "?",
                    (g_get_monotonic_time () - started) / 1000.0);
+      return;
+    }
+
+  if (g_cancellable_is_cancelled (self->cancellable))
+    {
+      /* Stopped, not failed: it stays "running" and the next start's
+       * recover() runs it again, without spending an attempt. */
+      g_message ("Job %" G_GINT64_FORMAT " (%s) interrupted by the shutdown", job->id, key ? key : "?");
       return;
     }
 
