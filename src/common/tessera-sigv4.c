@@ -9,6 +9,8 @@
 
 #include <string.h>
 
+#include <gio/gio.h>
+
 #include "tessera-sigv4.h"
 
 #define EMPTY_PAYLOAD_SHA256 "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
@@ -538,8 +540,7 @@ query_param_compare (gconstpointer a,
 }
 
 /* Splits @query into decoded name and value, calling @func on each. */
-typedef gboolean (*QueryFunc) (const char *raw,
-                               const char *name,
+typedef gboolean (*QueryFunc) (const char *name,
                                const char *value,
                                gpointer    user_data);
 
@@ -576,7 +577,7 @@ query_foreach (const char *query,
           value = g_strdup ("");
         }
 
-      if (!func (piece, name, value, user_data))
+      if (!func (name, value, user_data))
         break;
     }
 }
@@ -588,8 +589,7 @@ typedef struct
 } CanonicalQuery;
 
 static gboolean
-canonical_query_add (const char *raw,
-                     const char *name,
+canonical_query_add (const char *name,
                      const char *value,
                      gpointer    user_data)
 {
@@ -1201,6 +1201,7 @@ tessera_sigv4_presign_url (const char                *method,
   g_autoptr(GUri) uri = NULL;
   g_autoptr(TesseraSigv4Request) request = NULL;
   g_autoptr(TesseraSigv4Result) result = NULL;
+  g_autofree char *name = NULL;
   g_autofree char *host = NULL;
   const char *scheme;
   const char *path;
@@ -1209,8 +1210,15 @@ tessera_sigv4_presign_url (const char                *method,
   g_return_val_if_fail (method != NULL, NULL);
   g_return_val_if_fail (url != NULL, NULL);
   g_return_val_if_fail (params_are_valid (params), NULL);
-  g_return_val_if_fail (expires_seconds >= 1 && expires_seconds <= TESSERA_SIGV4_MAX_EXPIRES, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  if (expires_seconds < 1 || expires_seconds > TESSERA_SIGV4_MAX_EXPIRES)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   "A pre-signed URL lives 1 to %d seconds, not %u",
+                   TESSERA_SIGV4_MAX_EXPIRES, expires_seconds);
+      return NULL;
+    }
 
   uri = g_uri_parse (url, G_URI_FLAGS_ENCODED, error);
   if (uri == NULL)
@@ -1225,12 +1233,15 @@ tessera_sigv4_presign_url (const char                *method,
   /* Host as the client will send it: the port only when not the default. */
   scheme = g_uri_get_scheme (uri);
   port = g_uri_get_port (uri);
+  name = strchr (g_uri_get_host (uri), ':') != NULL
+         ? g_strdup_printf ("[%s]", g_uri_get_host (uri))
+         : g_strdup (g_uri_get_host (uri));
   if (port < 0
       || (g_ascii_strcasecmp (scheme, "http") == 0 && port == 80)
       || (g_ascii_strcasecmp (scheme, "https") == 0 && port == 443))
-    host = g_strdup (g_uri_get_host (uri));
+    host = g_steal_pointer (&name);
   else
-    host = g_strdup_printf ("%s:%d", g_uri_get_host (uri), port);
+    host = g_strdup_printf ("%s:%d", name, port);
 
   path = g_uri_get_path (uri);
   request = tessera_sigv4_request_new (method, path[0] != '\0' ? path : "/", g_uri_get_query (uri));
@@ -1262,8 +1273,7 @@ enum {
 };
 
 static gboolean
-auth_params_collect (const char *raw,
-                     const char *name,
+auth_params_collect (const char *name,
                      const char *value,
                      gpointer    user_data)
 {
@@ -1364,6 +1374,27 @@ parse_expires (const char *text,
   return TRUE;
 }
 
+/* The canonical headers block of exactly the headers a signer listed, in its
+ * order. A listed header the request lacks signs as empty, so cannot match. */
+static char *
+canonical_headers_listed (TesseraSigv4Request *request,
+                          const char * const  *names)
+{
+  GString *block = g_string_new (NULL);
+
+  for (guint i = 0; names[i] != NULL; i++)
+    {
+      g_autofree char *value = tessera_sigv4_request_dup_header (request, names[i]);
+
+      g_string_append_printf (block, "%s:", names[i]);
+      if (value != NULL)
+        append_header_value (block, value);
+      g_string_append_c (block, '\n');
+    }
+
+  return g_string_free (block, FALSE);
+}
+
 /**
  * tessera_sigv4_verify_presigned:
  *
@@ -1385,7 +1416,6 @@ tessera_sigv4_verify_presigned (TesseraSigv4Request       *request,
   g_auto(GStrv) signed_names = NULL;
   g_autoptr(GDateTime) signed_at = NULL;
   g_autoptr(GDateTime) current = NULL;
-  g_autoptr(GPtrArray) headers = NULL;
   g_autoptr(GBytes) key = NULL;
   g_autofree char *uri = NULL;
   g_autofree char *canonical_query = NULL;
@@ -1508,32 +1538,7 @@ tessera_sigv4_verify_presigned (TesseraSigv4Request       *request,
       goto out;
     }
 
-  /* Exactly the headers the signer listed, in its order and spelling. */
-  headers = g_ptr_array_new_with_free_func (canon_header_free);
-  for (guint i = 0; signed_names[i] != NULL; i++)
-    {
-      g_autofree char *value = tessera_sigv4_request_dup_header (request, signed_names[i]);
-      CanonHeader *header = g_new0 (CanonHeader, 1);
-
-      header->name = g_strdup (signed_names[i]);
-      header->value = g_string_new (NULL);
-      /* A signed header that is missing signs as empty, so it cannot match. */
-      if (value != NULL)
-        append_header_value (header->value, value);
-      g_ptr_array_add (headers, header);
-    }
-
-  {
-    GString *block = g_string_new (NULL);
-
-    for (guint i = 0; i < headers->len; i++)
-      {
-        const CanonHeader *header = g_ptr_array_index (headers, i);
-        g_string_append_printf (block, "%s:%s\n", header->name, header->value->str);
-      }
-    canonical_headers = g_string_free (block, FALSE);
-  }
-
+  canonical_headers = canonical_headers_listed (request, (const char * const *) signed_names);
   uri = tessera_sigv4_canonical_uri (request->path, TESSERA_SIGV4_S3_URI);
   canonical_query = canonical_query_skipping (request->query, "X-Amz-Signature");
   canonical_request = join_canonical_request (request->method, uri, canonical_query,

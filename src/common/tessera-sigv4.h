@@ -226,8 +226,10 @@ TesseraSigv4Result *tessera_sigv4_presign      (TesseraSigv4Request       *reque
 /* Convenience for S3-style GET links: pre-signs @method on @url (absolute,
  * percent-encoded, e.g. `http://127.0.0.1:9000/bucket/u/a%20b.jpg`), signing
  * only Host, with UNSIGNED-PAYLOAD when @params has TESSERA_SIGV4_S3_URI.
- * Returns (transfer full): the URL with the X-Amz-* parameters, or %NULL with
- * @error (G_URI_ERROR) when @url does not parse. */
+ * An IPv6 host is bracketed in Host as clients send it. Returns (transfer
+ * full): the URL with the X-Amz-* parameters, or %NULL with @error: G_URI_ERROR
+ * when @url does not parse, G_IO_ERROR_INVALID_ARGUMENT when @expires_seconds
+ * is not 1 .. TESSERA_SIGV4_MAX_EXPIRES. */
 char               *tessera_sigv4_presign_url  (const char                *method,
                                                 const char                *url,
                                                 const TesseraSigv4Params  *params,

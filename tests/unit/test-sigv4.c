@@ -495,6 +495,46 @@ test_presign_bad_parameters (void)
 }
 
 static void
+test_presign_url_edges (void)
+{
+  g_autoptr(GDateTime) time = signing_time ();
+  g_autoptr(GDateTime) now = signing_time_plus (1);
+  g_autoptr(GError) expiry_error = NULL;
+  g_autoptr(GError) parse_error = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GUri) uri = NULL;
+  TesseraSigv4Params params = {
+    .access_key_id = ACCESS_KEY,
+    .secret_access_key = SECRET_KEY,
+    .region = REGION,
+    .service = "s3",
+    .time = time,
+    .flags = TESSERA_SIGV4_S3_URI,
+  };
+  g_autofree char *too_long = tessera_sigv4_presign_url ("GET", "http://localhost/b/k", &params,
+                                                         TESSERA_SIGV4_MAX_EXPIRES + 1,
+                                                         &expiry_error);
+  g_autofree char *garbage = tessera_sigv4_presign_url ("GET", "not a url", &params, 60,
+                                                        &parse_error);
+  g_autofree char *ipv6 = tessera_sigv4_presign_url ("GET", "http://[::1]:9000/b/k", &params, 60,
+                                                     &error);
+
+  g_assert_null (too_long);
+  g_assert_error (expiry_error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT);
+  g_assert_null (garbage);
+  g_assert_error (parse_error, G_URI_ERROR, G_URI_ERROR_FAILED);
+
+  /* Host as a client sends it for an IPv6 literal: bracketed, with the port. */
+  g_assert_no_error (error);
+  g_assert_true (g_str_has_prefix (ipv6, "http://[::1]:9000/b/k?X-Amz-Algorithm="));
+  uri = g_uri_parse (ipv6, G_URI_FLAGS_ENCODED, &error);
+  g_assert_no_error (error);
+  g_assert_true (verify ("GET", g_uri_get_path (uri), g_uri_get_query (uri), "[::1]:9000", now,
+                         NULL, &error));
+  g_assert_no_error (error);
+}
+
+static void
 test_presign_session_token (void)
 {
   g_autoptr(GDateTime) time = signing_time ();
@@ -1101,6 +1141,7 @@ main (int   argc,
   g_test_add_func ("/sigv4/presign/wrong-scope", test_presign_wrong_scope);
   g_test_add_func ("/sigv4/presign/bad-parameters", test_presign_bad_parameters);
   g_test_add_func ("/sigv4/presign/session-token", test_presign_session_token);
+  g_test_add_func ("/sigv4/presign/url-edges", test_presign_url_edges);
   g_test_add_func ("/sigv4/post-policy/document", test_post_policy_document);
   g_test_add_func ("/sigv4/post-policy/valid", test_post_policy_valid);
   g_test_add_func ("/sigv4/post-policy/size", test_post_policy_size);
