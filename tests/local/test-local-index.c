@@ -322,6 +322,20 @@ test_list_filters (IndexFixture  *fixture,
   query.tags = fish;
   CHECK ("");
 
+  /* "any" of more tags than it merges ranges for reads the gallery. */
+  {
+    const char *many[] = { "t1", "t2", "t3", "t4", "t5", "t6", "t7", "t8", "t9", "t10",
+                           "t11", "t12", "t13", "t14", "t15", "t16", "t17", "bird", "dog", NULL };
+
+    query.tags = many;
+    query.match = TESSERA_TAG_MATCH_ANY;
+    CHECK ("i5,i3,i1");
+    query.match = TESSERA_TAG_MATCH_ALL;
+    CHECK ("");
+    query.tags = many + 17;
+    CHECK ("i5");
+  }
+
   query.tags = NULL;
   query.untagged = TRUE;
   CHECK ("i6,i4");
@@ -335,8 +349,16 @@ test_list_filters (IndexFixture  *fixture,
   query.tags = cat_dog;
   query.match = TESSERA_TAG_MATCH_ALL;
   CHECK ("i7");
+  query.tags = bird_dog;
+  CHECK ("");
+  query.match = TESSERA_TAG_MATCH_ANY;
+  CHECK ("i7");
   query.tags = fish;
   CHECK ("");
+  query.tags = NULL;
+  query.untagged = TRUE;
+  CHECK ("");
+  query.untagged = FALSE;
 
   query.owner = BOB;
   query.trashed = FALSE;

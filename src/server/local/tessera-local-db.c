@@ -83,14 +83,18 @@ static const char * const migrations[] = {
   "CREATE INDEX images_by_owner_sha256 ON images (owner, sha256);"
   /* The trash purge looks across owners at the few trashed rows only. */
   "CREATE INDEX images_trashed ON images (trashed_at) WHERE trashed_at != 0;"
+  /* owner and created_at are the image's (set on insert from the images
+   * row; neither ever changes), so a tag's images can be read newest
+   * first straight from the index below, without sorting. */
   "CREATE TABLE image_tags ("
   "  image_id TEXT NOT NULL REFERENCES images(id) ON DELETE CASCADE,"
   "  owner TEXT NOT NULL,"
   "  tag TEXT NOT NULL,"
+  "  created_at INTEGER NOT NULL DEFAULT 0,"
   "  PRIMARY KEY (image_id, tag)"
   ");"
-  /* Tag filters and tag counts: a user's images with a tag, by index only. */
-  "CREATE INDEX image_tags_by_owner_tag ON image_tags (owner, tag, image_id);"
+  /* Tag filters (a page of a tag is a range of it) and tag counts. */
+  "CREATE INDEX image_tags_by_owner_tag ON image_tags (owner, tag, created_at DESC, image_id DESC);"
   "CREATE TABLE jobs ("
   "  id INTEGER PRIMARY KEY,"
   "  event TEXT NOT NULL,"

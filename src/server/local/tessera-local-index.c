@@ -37,9 +37,10 @@ static GParamSpec *properties[N_PROPS];
  * record_from_row()); the last column is the image's tags as a JSON array,
  * computed only for the rows returned. */
 #define RECORD_COLUMNS \
-  "id, owner, filename, content_type, size, sha256, width, height, " \
-  "created_at, updated_at, trashed_at, status, failure_reason, object_key, " \
-  "thumbnail_key, preview_key, labels, metadata, " \
+  "images.id, images.owner, images.filename, images.content_type, images.size, " \
+  "images.sha256, images.width, images.height, images.created_at, images.updated_at, " \
+  "images.trashed_at, images.status, images.failure_reason, images.object_key, " \
+  "images.thumbnail_key, images.preview_key, images.labels, images.metadata, " \
   "(SELECT json_group_array (tag) FROM image_tags WHERE image_id = images.id)"
 
 enum {
@@ -65,13 +66,19 @@ enum {
 };
 
 /* Tags are stored one per row; these add and remove a JSON array of them
- * in one statement, whatever the number. */
+ * in one statement, whatever the number. A tag row copies its image's
+ * owner and created_at from the images row, so they cannot disagree. */
 #define SQL_ADD_TAGS \
-  "INSERT OR IGNORE INTO image_tags (image_id, owner, tag) " \
-  "SELECT :id, :owner, value FROM json_each (:tags)"
+  "INSERT OR IGNORE INTO image_tags (image_id, owner, tag, created_at) " \
+  "SELECT images.id, images.owner, j.value, images.created_at " \
+  "FROM images, json_each (:tags) AS j WHERE images.id = :id"
 #define SQL_REMOVE_TAGS \
   "DELETE FROM image_tags WHERE image_id = :id " \
   "AND tag IN (SELECT value FROM json_each (:tags))"
+
+/* Past this many tags, "any" reads the gallery in order instead of
+ * merging one ordered range per tag. */
+#define MAX_ANY_RANGES 16
 
 /* Binding helpers: by name, so one helper serves every statement; a name
  * the statement does not use is skipped. */
@@ -374,7 +381,6 @@ fetch_one (TesseraLocalConn  *conn,
 static gboolean
 change_tags (TesseraLocalConn  *conn,
              const char        *sql,
-             const char        *owner,
              const char        *id,
              const char        *tags_json,
              GError           **error)
@@ -385,7 +391,6 @@ change_tags (TesseraLocalConn  *conn,
     return FALSE;
 
   bind_text (stmt, ":id", id);
-  bind_text (stmt, ":owner", owner);
   bind_text (stmt, ":tags", tags_json);
 
   return step_done (conn, stmt, error);
@@ -445,7 +450,7 @@ tessera_local_index_insert (TesseraImageIndex         *index,
     goto failed;
 
   if (record->tags->len > 0 &&
-      !change_tags (conn, SQL_ADD_TAGS, record->owner, record->id, tags, error))
+      !change_tags (conn, SQL_ADD_TAGS, record->id, tags, error))
     goto failed;
 
   return tessera_local_conn_commit (conn, error);
@@ -500,7 +505,9 @@ tessera_local_index_find_by_sha256 (TesseraImageIndex  *index,
   if (!(stmt = tessera_local_conn_prepare (conn,
                                            "SELECT " RECORD_COLUMNS " FROM images "
                                            "WHERE owner = :owner AND sha256 = :sha256 "
-                                           "AND trashed_at = 0 AND status != 'failed' "
+                                           /* "+": look up by checksum, never walk
+                                            * the gallery index instead. */
+                                           "AND +trashed_at = 0 AND status != 'failed' "
                                            "ORDER BY created_at, id LIMIT 1",
                                            error)))
     return NULL;
@@ -511,45 +518,120 @@ tessera_local_index_find_by_sha256 (TesseraImageIndex  *index,
   return fetch_one (conn, stmt, error);
 }
 
-/* The listing's SQL is picked from a few fixed pieces (never from data), so
- * each shape is one cached statement whose values are all bound. */
+/* The filter of a listing read from the images table (in created_at
+ * order for the gallery, or the trash, which is small). */
+static void
+append_image_filter (GString                 *sql,
+                     const TesseraImageQuery *query,
+                     guint                    n_tags)
+{
+  if (query->untagged)
+    g_string_append (sql, " AND NOT EXISTS (SELECT 1 FROM image_tags x WHERE x.image_id = images.id)");
+  else if (n_tags > 0 && query->match == TESSERA_TAG_MATCH_ANY)
+    g_string_append (sql,
+                     " AND EXISTS (SELECT 1 FROM image_tags x WHERE x.image_id = images.id"
+                     " AND x.tag IN (SELECT value FROM json_each (:tags)))");
+  else if (n_tags > 0)
+    /* An image has a tag at most once (the primary key), so as many
+     * matching rows as tags asked means all of them. */
+    g_string_append (sql,
+                     " AND (SELECT count(*) FROM image_tags x WHERE x.image_id = images.id"
+                     " AND x.tag IN (SELECT value FROM json_each (:tags))) = :n_tags");
+}
+
+/* The rows of one tag's range in image_tags (alias d) that are in the
+ * gallery, after the cursor, newest first. */
+static void
+append_tag_range (GString    *sql,
+                  const char *tag_expression,
+                  gboolean    after)
+{
+  g_string_append_printf (sql,
+                          "image_tags d CROSS JOIN images ON images.id = d.image_id"
+                          " WHERE d.owner = :owner AND d.tag = %s AND images.trashed_at = 0",
+                          tag_expression);
+  if (after)
+    g_string_append (sql, " AND (d.created_at, d.image_id) < (:after_created_at, :after_id)");
+}
+
+/* A listing's SQL is made of a few fixed pieces chosen by the shape of
+ * the query (never by its values, which are all bound), so each shape is
+ * one cached statement. The plan is spelled out with CROSS JOIN rather
+ * than left to statistics: a page costs about `limit` index steps, not a
+ * pass over the user's images.
+ *
+ * - no tag filter, untagged, or "any" of very many tags: the images
+ *   index (owner, trashed_at, created_at DESC, id DESC);
+ * - the trash (small): its range of that index, sorted;
+ * - "all": walk the range of the rarest of the tags in image_tags (owner,
+ *   tag, created_at DESC, image_id DESC), checking the others by primary
+ *   key;
+ * - "any": the first `limit` of each tag's range, merged. */
 static char *
 list_sql (const TesseraImageQuery *query,
-          gboolean                 filter_tags)
+          guint                    n_tags)
 {
-  GString *sql = g_string_new ("SELECT " RECORD_COLUMNS " FROM images WHERE owner = :owner");
+  gboolean after = query->after_created_at != 0 || query->after_id != NULL;
+  GString *sql = g_string_new ("SELECT " RECORD_COLUMNS " FROM ");
 
   if (query->trashed)
-    g_string_append (sql, " AND trashed_at != 0");
+    {
+      /* The trash is not in created_at order in the index: sort just the
+       * ids ("> 0" so the index range holds only the trash), then read the
+       * page's rows. */
+      g_string_append (sql,
+                       "(SELECT images.id AS pid FROM images"
+                       " WHERE images.owner = :owner AND images.trashed_at > 0");
+      if (after)
+        g_string_append (sql, " AND (images.created_at, images.id) < (:after_created_at, :after_id)");
+      append_image_filter (sql, query, n_tags);
+      g_string_append (sql,
+                       " ORDER BY images.created_at DESC, images.id DESC LIMIT :limit)"
+                       " AS p CROSS JOIN images ON images.id = p.pid"
+                       " ORDER BY images.created_at DESC, images.id DESC");
+    }
+  else if (query->untagged || n_tags == 0 ||
+           (query->match == TESSERA_TAG_MATCH_ANY && n_tags > MAX_ANY_RANGES))
+    {
+      g_string_append (sql, "images WHERE images.owner = :owner AND images.trashed_at = 0");
+      if (after)
+        g_string_append (sql, " AND (images.created_at, images.id) < (:after_created_at, :after_id)");
+      append_image_filter (sql, query, n_tags);
+      g_string_append (sql, " ORDER BY images.created_at DESC, images.id DESC LIMIT :limit");
+    }
+  else if (n_tags == 1 || query->match == TESSERA_TAG_MATCH_ALL)
+    {
+      /* The rarest tag drives; counting at most a few thousand rows of
+       * each is enough to tell a rare tag from a common one. */
+      append_tag_range (sql,
+                        n_tags == 1
+                        ? "json_extract (:tags, '$[0]')"
+                        : "(SELECT value FROM json_each (:tags) ORDER BY"
+                          " (SELECT count(*) FROM (SELECT 1 FROM image_tags c"
+                          " WHERE c.owner = :owner AND c.tag = value LIMIT 2000)), key LIMIT 1)",
+                        after);
+      if (n_tags > 1)
+        g_string_append (sql,
+                         " AND (SELECT count(*) FROM image_tags x WHERE x.image_id = d.image_id"
+                         " AND x.tag IN (SELECT value FROM json_each (:tags))) = :n_tags");
+      g_string_append (sql, " ORDER BY d.created_at DESC, d.image_id DESC LIMIT :limit");
+    }
   else
-    g_string_append (sql, " AND trashed_at = 0");
-
-  /* A row value so the index (owner, trashed_at, created_at DESC, id DESC)
-   * seeks straight to the cursor. */
-  if (query->after_created_at != 0 || query->after_id != NULL)
-    g_string_append (sql, " AND (created_at, id) < (:after_created_at, :after_id)");
-
-  if (query->untagged)
     {
-      g_string_append (sql, " AND NOT EXISTS (SELECT 1 FROM image_tags t WHERE t.image_id = images.id)");
-    }
-  else if (filter_tags && query->match == TESSERA_TAG_MATCH_ANY)
-    {
+      /* The next page is among the first `limit` of some tag's range. */
+      g_string_append (sql, "(SELECT DISTINCT image_id AS cid FROM (");
+      for (guint i = 0; i < n_tags; i++)
+        {
+          g_autofree char *tag_expression = g_strdup_printf ("json_extract (:tags, '$[%u]')", i);
+
+          g_string_append (sql, i > 0 ? " UNION ALL SELECT * FROM (SELECT d.image_id FROM " : "SELECT * FROM (SELECT d.image_id FROM ");
+          append_tag_range (sql, tag_expression, after);
+          g_string_append (sql, " ORDER BY d.created_at DESC, d.image_id DESC LIMIT :limit)");
+        }
       g_string_append (sql,
-                       " AND id IN (SELECT image_id FROM image_tags"
-                       " WHERE owner = :owner AND tag IN (SELECT value FROM json_each (:tags)))");
+                       ")) AS c CROSS JOIN images ON images.id = c.cid"
+                       " ORDER BY images.created_at DESC, images.id DESC LIMIT :limit");
     }
-  else if (filter_tags)
-    {
-      /* All of them: an image has each tag at most once (the primary
-       * key), so having as many matching rows as tags asked means all. */
-      g_string_append (sql,
-                       " AND id IN (SELECT image_id FROM image_tags"
-                       " WHERE owner = :owner AND tag IN (SELECT value FROM json_each (:tags))"
-                       " GROUP BY image_id HAVING count(*) = json_array_length (:tags))");
-    }
-
-  g_string_append (sql, " ORDER BY created_at DESC, id DESC LIMIT :limit");
 
   return g_string_free (sql, FALSE);
 }
@@ -563,24 +645,32 @@ tessera_local_index_list (TesseraImageIndex        *index,
   TesseraLocalIndex *self = TESSERA_LOCAL_INDEX (index);
   g_autoptr(TesseraLocalConn) conn = NULL;
   g_autoptr(GPtrArray) records = NULL;
+  g_autoptr(GPtrArray) tags = g_ptr_array_new ();
+  g_autoptr(GHashTable) seen = g_hash_table_new (g_str_hash, g_str_equal);
   g_autofree char *sql = NULL;
-  g_autofree char *tags = NULL;
-  gboolean filter_tags;
+  g_autofree char *tags_json = NULL;
   sqlite3_stmt *stmt;
 
   if (more != NULL)
     *more = FALSE;
 
-  filter_tags = query->tags != NULL && query->tags[0] != NULL;
+  /* Each tag once: "all" counts matches against the number of tags. */
+  for (guint i = 0; query->tags != NULL && query->tags[i] != NULL; i++)
+    if (g_hash_table_add (seen, (gpointer) query->tags[i]))
+      g_ptr_array_add (tags, (gpointer) query->tags[i]);
 
   /* Untagged images carry none of the tags asked for. */
-  if (query->untagged && filter_tags)
+  if (query->untagged && tags->len > 0)
     return g_ptr_array_new_with_free_func ((GDestroyNotify) tessera_image_record_free);
 
-  if (filter_tags)
-    tags = strv_to_json (query->tags);
+  if (tags->len > 0)
+    {
+      g_ptr_array_add (tags, NULL);
+      tags_json = strv_to_json ((const char * const *) tags->pdata);
+      g_ptr_array_set_size (tags, tags->len - 1);
+    }
 
-  sql = list_sql (query, filter_tags);
+  sql = list_sql (query, tags->len);
   conn = tessera_local_db_acquire (self->db);
   if (!(stmt = tessera_local_conn_prepare (conn, sql, error)))
     return NULL;
@@ -588,7 +678,8 @@ tessera_local_index_list (TesseraImageIndex        *index,
   bind_text (stmt, ":owner", query->owner);
   bind_int64 (stmt, ":after_created_at", query->after_created_at);
   bind_text (stmt, ":after_id", query->after_id ? query->after_id : "");
-  bind_text (stmt, ":tags", tags);
+  bind_text (stmt, ":tags", tags_json);
+  bind_int64 (stmt, ":n_tags", tags->len);
   /* One more than asked: its presence says whether a next page exists. */
   bind_int64 (stmt, ":limit", (gint64) query->limit + 1);
 
@@ -679,11 +770,11 @@ tessera_local_index_update_tags (TesseraImageIndex   *index,
     goto failed;
 
   if (remove != NULL && remove[0] != NULL &&
-      !change_tags (conn, SQL_REMOVE_TAGS, owner, id, remove_json, error))
+      !change_tags (conn, SQL_REMOVE_TAGS, id, remove_json, error))
     goto failed;
 
   if (add != NULL && add[0] != NULL &&
-      !change_tags (conn, SQL_ADD_TAGS, owner, id, add_json, error))
+      !change_tags (conn, SQL_ADD_TAGS, id, add_json, error))
     goto failed;
 
   if (!touch_image (conn, id, error))
@@ -782,7 +873,7 @@ tessera_local_index_store_result (TesseraImageIndex         *index,
     goto failed;
 
   if (record->tags->len > 0 &&
-      !change_tags (conn, SQL_ADD_TAGS, record->owner, record->id, tags, error))
+      !change_tags (conn, SQL_ADD_TAGS, record->id, tags, error))
     goto failed;
 
   return tessera_local_conn_commit (conn, error);
@@ -884,7 +975,7 @@ tessera_local_index_tag_counts (TesseraImageIndex  *index,
                                            "  UNION ALL"
                                            "  SELECT t.tag, -count(*) FROM images i"
                                            "  JOIN image_tags t ON t.image_id = i.id"
-                                           "  WHERE i.owner = :owner AND i.trashed_at != 0 GROUP BY t.tag"
+                                           "  WHERE i.owner = :owner AND i.trashed_at > 0 GROUP BY t.tag"
                                            ") GROUP BY tag HAVING total > 0 ORDER BY tag",
                                            error)))
     return NULL;
