@@ -524,6 +524,138 @@ test_auth_rate_limit (Fixture       *f,
   g_assert_true (limited);
 }
 
+/* Objects and events */
+
+static gboolean
+object_exists (Fixture    *f,
+               const char *key)
+{
+  g_autofree char *path = g_build_filename (f->dir, "objects", f->config->bucket, key, NULL);
+
+  return g_file_test (path, G_FILE_TEST_EXISTS);
+}
+
+static void
+put_object (Fixture    *f,
+            const char *key,
+            const char *local_path)
+{
+  g_autoptr(GFile) file = g_file_new_for_path (local_path);
+  g_autoptr(GError) error = NULL;
+
+  tessera_object_store_put_file (f->api.objects, key, file, "image/jpeg", NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (object_exists (f, key));
+}
+
+static char *
+event_for_key (const char *key)
+{
+  g_autofree char *escaped = g_uri_escape_string (key, "/", FALSE);
+
+  return g_strdup_printf ("{\"Records\":[{\"eventVersion\":\"2.1\",\"eventSource\":\"aws:s3\","
+                          "\"eventName\":\"ObjectCreated:Post\",\"s3\":{\"bucket\":{\"name\":\"tessera\"},"
+                          "\"object\":{\"key\":\"%s\",\"size\":1}}}]}", escaped);
+}
+
+static void
+write_jpeg (const char *path,
+            int         width,
+            int         height)
+{
+  VipsImage *noise = NULL;
+  VipsImage *image = NULL;
+
+  g_assert_cmpint (vips_gaussnoise (&noise, width, height, "mean", 128.0, "sigma", 40.0, NULL), ==, 0);
+  g_assert_cmpint (vips_bandjoin_const1 (noise, &image, 0.0, NULL), ==, 0);
+  g_object_unref (noise);
+  noise = image;
+  g_assert_cmpint (vips_bandjoin_const1 (noise, &image, 64.0, NULL), ==, 0);
+  g_object_unref (noise);
+  g_assert_cmpint (vips_image_write_to_file (image, path, "Q", 90, NULL), ==, 0);
+  g_object_unref (image);
+}
+
+static guint32
+crc32_of (const guint8 *data,
+          gsize         length)
+{
+  guint32 crc = 0xffffffff;
+
+  for (gsize i = 0; i < length; i++)
+    {
+      crc ^= data[i];
+      for (int k = 0; k < 8; k++)
+        crc = (crc >> 1) ^ (0xedb88320 & -(crc & 1));
+    }
+
+  return crc ^ 0xffffffff;
+}
+
+static void
+append_chunk (GByteArray   *png,
+              const char   *type,
+              const guint8 *data,
+              guint32       length)
+{
+  g_autoptr(GByteArray) typed = g_byte_array_new ();
+  guint32 be = GUINT32_TO_BE (length);
+  guint32 crc;
+
+  g_byte_array_append (typed, (const guint8 *) type, 4);
+  if (length > 0)
+    g_byte_array_append (typed, data, length);
+  crc = GUINT32_TO_BE (crc32_of (typed->data, typed->len));
+
+  g_byte_array_append (png, (const guint8 *) &be, 4);
+  g_byte_array_append (png, typed->data, typed->len);
+  g_byte_array_append (png, (const guint8 *) &crc, 4);
+}
+
+/* A PNG that declares @width x @height, with a tiny IDAT: a decompression
+ * bomb's header. */
+static void
+write_png_header_only (const char *path,
+                       guint32     width,
+                       guint32     height)
+{
+  static const guint8 signature[] = { 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n' };
+  static const guint8 idat[] = { 0x78, 0x9c, 0x63, 0x60, 0x00, 0x00, 0x00, 0x02, 0x00, 0x01 };
+  g_autoptr(GByteArray) png = g_byte_array_new ();
+  guint8 ihdr[13] = { 0 };
+  guint32 w = GUINT32_TO_BE (width);
+  guint32 h = GUINT32_TO_BE (height);
+
+  memcpy (ihdr, &w, 4);
+  memcpy (ihdr + 4, &h, 4);
+  ihdr[8] = 8;   /* bit depth */
+  ihdr[9] = 2;   /* RGB */
+
+  g_byte_array_append (png, signature, sizeof signature);
+  append_chunk (png, "IHDR", ihdr, sizeof ihdr);
+  append_chunk (png, "IDAT", idat, sizeof idat);
+  append_chunk (png, "IEND", NULL, 0);
+
+  g_assert_true (g_file_set_contents (path, (const char *) png->data, png->len, NULL));
+}
+
+static JsonObject *
+process (Fixture    *f,
+         const char *sub,
+         const char *id,
+         const char *local_path)
+{
+  g_autofree char *key = g_strdup_printf ("u/%s/%s", sub, id);
+  g_autofree char *event = event_for_key (key);
+  g_autoptr(GError) error = NULL;
+
+  put_object (f, key, local_path);
+  g_assert_true (tessera_api_on_object_created (&f->api, event, NULL, &error));
+  g_assert_no_error (error);
+
+  return get_image (f, sub, id);
+}
+
 /* Images */
 
 static void
@@ -620,7 +752,30 @@ test_images_create (Fixture       *f,
   g_assert_false (json_object_has_member (image, "trashedAt"));
   g_assert_false (json_object_has_member (image, "failureReason"));
 
-  /* The same checksum again is a duplicate of the first. */
+  /* The same checksum while the first upload never arrived: a fresh form
+   * for the same image, not a second record. */
+  {
+    g_autoptr(TesseraResponse) retry = NULL;
+    g_autoptr(JsonObject) retry_answer = NULL;
+
+    retry = call (f, "POST", "/images", NULL,
+                  "{\"sha256\":\"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\"}", sub);
+    g_assert_cmpuint (retry->status, ==, 201);
+    retry_answer = body_object (retry);
+    g_assert_cmpstr (json_object_get_string_member (retry_answer, "imageId"), ==, id);
+    g_assert_cmpstr (json_object_get_string_member (json_object_get_object_member (json_object_get_object_member (retry_answer, "formConfig"), "formFields"), "key"), ==, key);
+    g_assert_cmpuint (count_images (f, sub, NULL), ==, 1);
+  }
+
+  /* Once it arrived and was processed, the same checksum is a duplicate. */
+  {
+    g_autofree char *jpeg = g_build_filename (f->dir, "holiday.jpg", NULL);
+    g_autoptr(JsonObject) ready = NULL;
+
+    write_jpeg (jpeg, 64, 48);
+    ready = process (f, sub, id, jpeg);
+    g_assert_cmpstr (json_object_get_string_member (ready, "status"), ==, "ready");
+  }
   dup = call (f, "POST", "/images", NULL,
               "{\"sha256\":\"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\"}", sub);
   g_assert_cmpuint (dup->status, ==, 200);
@@ -829,28 +984,6 @@ test_images_tags (Fixture       *f,
   (void) c;
 }
 
-static gboolean
-object_exists (Fixture    *f,
-               const char *key)
-{
-  g_autofree char *path = g_build_filename (f->dir, "objects", f->config->bucket, key, NULL);
-
-  return g_file_test (path, G_FILE_TEST_EXISTS);
-}
-
-static void
-put_object (Fixture    *f,
-            const char *key,
-            const char *local_path)
-{
-  g_autoptr(GFile) file = g_file_new_for_path (local_path);
-  g_autoptr(GError) error = NULL;
-
-  tessera_object_store_put_file (f->api.objects, key, file, "image/jpeg", NULL, &error);
-  g_assert_no_error (error);
-  g_assert_true (object_exists (f, key));
-}
-
 static void
 test_images_trash (Fixture       *f,
                    gconstpointer  data)
@@ -934,114 +1067,6 @@ test_purge_trash (Fixture       *f,
 }
 
 /* ObjectCreated */
-
-static char *
-event_for_key (const char *key)
-{
-  g_autofree char *escaped = g_uri_escape_string (key, "/", FALSE);
-
-  return g_strdup_printf ("{\"Records\":[{\"eventVersion\":\"2.1\",\"eventSource\":\"aws:s3\","
-                          "\"eventName\":\"ObjectCreated:Post\",\"s3\":{\"bucket\":{\"name\":\"tessera\"},"
-                          "\"object\":{\"key\":\"%s\",\"size\":1}}}]}", escaped);
-}
-
-static void
-write_jpeg (const char *path,
-            int         width,
-            int         height)
-{
-  VipsImage *noise = NULL;
-  VipsImage *image = NULL;
-
-  g_assert_cmpint (vips_gaussnoise (&noise, width, height, "mean", 128.0, "sigma", 40.0, NULL), ==, 0);
-  g_assert_cmpint (vips_bandjoin_const1 (noise, &image, 0.0, NULL), ==, 0);
-  g_object_unref (noise);
-  noise = image;
-  g_assert_cmpint (vips_bandjoin_const1 (noise, &image, 64.0, NULL), ==, 0);
-  g_object_unref (noise);
-  g_assert_cmpint (vips_image_write_to_file (image, path, "Q", 90, NULL), ==, 0);
-  g_object_unref (image);
-}
-
-static guint32
-crc32_of (const guint8 *data,
-          gsize         length)
-{
-  guint32 crc = 0xffffffff;
-
-  for (gsize i = 0; i < length; i++)
-    {
-      crc ^= data[i];
-      for (int k = 0; k < 8; k++)
-        crc = (crc >> 1) ^ (0xedb88320 & -(crc & 1));
-    }
-
-  return crc ^ 0xffffffff;
-}
-
-static void
-append_chunk (GByteArray   *png,
-              const char   *type,
-              const guint8 *data,
-              guint32       length)
-{
-  g_autoptr(GByteArray) typed = g_byte_array_new ();
-  guint32 be = GUINT32_TO_BE (length);
-  guint32 crc;
-
-  g_byte_array_append (typed, (const guint8 *) type, 4);
-  if (length > 0)
-    g_byte_array_append (typed, data, length);
-  crc = GUINT32_TO_BE (crc32_of (typed->data, typed->len));
-
-  g_byte_array_append (png, (const guint8 *) &be, 4);
-  g_byte_array_append (png, typed->data, typed->len);
-  g_byte_array_append (png, (const guint8 *) &crc, 4);
-}
-
-/* A PNG that declares @width x @height, with a tiny IDAT: a decompression
- * bomb's header. */
-static void
-write_png_header_only (const char *path,
-                       guint32     width,
-                       guint32     height)
-{
-  static const guint8 signature[] = { 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n' };
-  static const guint8 idat[] = { 0x78, 0x9c, 0x63, 0x60, 0x00, 0x00, 0x00, 0x02, 0x00, 0x01 };
-  g_autoptr(GByteArray) png = g_byte_array_new ();
-  guint8 ihdr[13] = { 0 };
-  guint32 w = GUINT32_TO_BE (width);
-  guint32 h = GUINT32_TO_BE (height);
-
-  memcpy (ihdr, &w, 4);
-  memcpy (ihdr + 4, &h, 4);
-  ihdr[8] = 8;   /* bit depth */
-  ihdr[9] = 2;   /* RGB */
-
-  g_byte_array_append (png, signature, sizeof signature);
-  append_chunk (png, "IHDR", ihdr, sizeof ihdr);
-  append_chunk (png, "IDAT", idat, sizeof idat);
-  append_chunk (png, "IEND", NULL, 0);
-
-  g_assert_true (g_file_set_contents (path, (const char *) png->data, png->len, NULL));
-}
-
-static JsonObject *
-process (Fixture    *f,
-         const char *sub,
-         const char *id,
-         const char *local_path)
-{
-  g_autofree char *key = g_strdup_printf ("u/%s/%s", sub, id);
-  g_autofree char *event = event_for_key (key);
-  g_autoptr(GError) error = NULL;
-
-  put_object (f, key, local_path);
-  g_assert_true (tessera_api_on_object_created (&f->api, event, NULL, &error));
-  g_assert_no_error (error);
-
-  return get_image (f, sub, id);
-}
 
 static void
 test_object_created_ready (Fixture       *f,

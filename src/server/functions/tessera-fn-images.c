@@ -215,6 +215,34 @@ image_response (TesseraApi                *api,
 
 /* POST /images */
 
+/* 201 {"imageId","formConfig"}: a form that uploads @record's object. */
+static TesseraResponse *
+upload_response (TesseraApi                *api,
+                 const TesseraImageRecord  *record,
+                 GError                   **error)
+{
+  g_autoptr(TesseraPresignedPost) post = NULL;
+  g_autoptr(JsonObject) form = NULL;
+  g_autoptr(JsonObject) answer = NULL;
+
+  post = tessera_object_store_presign_post (api->objects, record->object_key,
+                                            record->content_type,
+                                            api->settings.max_upload_size,
+                                            api->settings.upload_expires, error);
+  if (post == NULL)
+    return NULL;
+
+  form = json_object_new ();
+  json_object_set_string_member (form, "uploadUrl", post->upload_url);
+  json_object_set_object_member (form, "formFields", json_object_ref (post->form_fields));
+
+  answer = json_object_new ();
+  json_object_set_string_member (answer, "imageId", record->id);
+  json_object_set_object_member (answer, "formConfig", g_steal_pointer (&form));
+
+  return _tessera_response_new_object (201, answer);
+}
+
 TesseraResponse *
 _tessera_fn_create_image (TesseraApi      *api,
                           TesseraRequest  *request,
@@ -223,9 +251,8 @@ _tessera_fn_create_image (TesseraApi      *api,
 {
   g_autoptr(JsonObject) body = _tessera_api_parse_body (api, request, TRUE, error);
   g_autoptr(TesseraImageRecord) record = NULL;
-  g_autoptr(TesseraPresignedPost) post = NULL;
-  g_autoptr(JsonObject) form = NULL;
   g_autoptr(JsonObject) answer = NULL;
+  TesseraResponse *response;
   g_autofree char *filename = NULL;
   g_autofree char *content_type = NULL;
   g_autofree char *sha256 = NULL;
@@ -278,6 +305,12 @@ _tessera_fn_create_image (TesseraApi      *api,
           return NULL;
         }
 
+      /* An upload that never arrived (a closed laptop, an expired form) is
+       * no duplicate: sign a fresh form for the same image, so a retry
+       * completes it instead of leaving it `uploading` for ever. */
+      if (existing != NULL && existing->status == TESSERA_IMAGE_STATUS_UPLOADING)
+        return upload_response (api, existing, error);
+
       if (existing != NULL)
         {
           g_autoptr(JsonObject) image = _tessera_image_to_json (api, existing, error);
@@ -305,26 +338,19 @@ _tessera_fn_create_image (TesseraApi      *api,
   record->object_key = g_strdup_printf ("u/%s/%s", request->sub, id);
 
   /* Sign first: a failure here must not leave a record behind. */
-  post = tessera_object_store_presign_post (api->objects, record->object_key, content_type,
-                                            api->settings.max_upload_size,
-                                            api->settings.upload_expires, error);
-  if (post == NULL)
+  response = upload_response (api, record, error);
+  if (response == NULL)
     return NULL;
 
   if (!tessera_image_index_insert (api->index, record, error))
-    return NULL;
-
-  form = json_object_new ();
-  json_object_set_string_member (form, "uploadUrl", post->upload_url);
-  json_object_set_object_member (form, "formFields", json_object_ref (post->form_fields));
-
-  answer = json_object_new ();
-  json_object_set_string_member (answer, "imageId", id);
-  json_object_set_object_member (answer, "formConfig", g_steal_pointer (&form));
+    {
+      tessera_response_free (response);
+      return NULL;
+    }
 
   g_debug ("Image %s of %s: upload asked", id, request->sub);
 
-  return _tessera_response_new_object (201, answer);
+  return response;
 }
 
 /* GET /images */

@@ -126,7 +126,19 @@ step_check_image (Job *job)
       return FALSE;
     }
 
-  job->result->content_type = (g_free (job->result->content_type), g_strdup (content_type));
+  /* One loader reads both HEIF and AVIF; the compression tells them apart. */
+  if (g_str_equal (content_type, "image/heif"))
+    {
+      const char *compression = NULL;
+
+      if (vips_image_get_typeof (header, "heif-compression") != 0 &&
+          vips_image_get_string (header, "heif-compression", &compression) == 0 &&
+          g_strcmp0 (compression, "av1") == 0)
+        content_type = "image/avif";
+    }
+
+  g_free (job->result->content_type);
+  job->result->content_type = g_strdup (content_type);
   job->result->width = vips_image_get_width (header);
   job->result->height = vips_image_get_height (header);
 
