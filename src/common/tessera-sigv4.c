@@ -1899,6 +1899,27 @@ int_element (JsonArray *array,
   return *end == '\0';
 }
 
+/* S3 reads a Content-Type holding commas as a list, each of whose values
+ * must match: otherwise `image/png,text/html` would pass `image/`, and a
+ * browser takes the last type of such a header. */
+static gboolean
+starts_with (const char *field,
+             const char *value,
+             const char *prefix)
+{
+  g_auto(GStrv) values = NULL;
+
+  if (g_ascii_strcasecmp (field, "Content-Type") != 0 || strchr (value, ',') == NULL)
+    return g_str_has_prefix (value, prefix);
+
+  values = g_strsplit (value, ",", -1);
+  for (guint i = 0; values[i] != NULL; i++)
+    if (!g_str_has_prefix (g_strstrip (values[i]), prefix))
+      return FALSE;
+
+  return TRUE;
+}
+
 static gboolean
 check_condition (TesseraSigv4PostForm  *form,
                  JsonNode              *node,
@@ -1973,7 +1994,7 @@ check_condition (TesseraSigv4PostForm  *form,
       if (g_ascii_strcasecmp (op, "starts-with") == 0)
         {
           g_hash_table_add (covered, g_ascii_strdown (field, -1));
-          if (!g_str_has_prefix (condition_subject (form, field), expected))
+          if (!starts_with (field, condition_subject (form, field), expected))
             return fail_condition ("starts-with", field, expected, error);
           return TRUE;
         }

@@ -759,10 +759,14 @@ test_post_policy_valid (void)
     g_assert_true (verify_form (ignored, 60, &error));
     g_assert_no_error (error);
   }
-  /* Another Content-Type that starts with image/. */
+  /* Another Content-Type that starts with image/, and a list of them. */
   {
     g_autoptr(TesseraSigv4PostForm) png = form_with (fields, "Content-Type", "image/png");
+    g_autoptr(TesseraSigv4PostForm) list = form_with (fields, "Content-Type",
+                                                      "image/png, image/webp");
     g_assert_true (verify_form (png, 899, &error));
+    g_assert_no_error (error);
+    g_assert_true (verify_form (list, 60, &error));
     g_assert_no_error (error);
   }
 }
@@ -801,6 +805,9 @@ test_post_policy_conditions (void)
       "Invalid according to Policy: Policy Condition failed: "
       "[\"starts-with\", \"$Content-Type\", \"image/\"]" },
     { "Content-Type", NULL, TESSERA_SIGV4_ERROR_ACCESS_DENIED, "AccessDenied", NULL },
+    /* A list is read value by value, as S3 does. */
+    { "Content-Type", "image/png,text/html", TESSERA_SIGV4_ERROR_ACCESS_DENIED, "AccessDenied",
+      NULL },
     { "x-amz-meta-owner", "mallory", TESSERA_SIGV4_ERROR_ACCESS_DENIED, "AccessDenied",
       "Invalid according to Policy: Extra input fields: x-amz-meta-owner" },
     { "success_action_redirect", "https://evil.example/", TESSERA_SIGV4_ERROR_ACCESS_DENIED,
