@@ -298,7 +298,10 @@ access_handler (void                  *cls,
 
   if (!state->started)
     {
+      /* Counted from here: MHD may drop a request whose headers it refused
+       * without ever completing it. */
       state->started = TRUE;
+      g_atomic_int_inc (&self->active);
       state->is_s3 = path_is_in_bucket (state->raw_path, tessera_s3_get_bucket (self->s3));
       if (!state->is_s3)
         {
@@ -365,8 +368,6 @@ uri_log (void                  *cls,
       state->raw_path = g_strdup ("/");
     }
 
-  g_atomic_int_inc (&self->active);
-
   return state;
 }
 
@@ -385,9 +386,10 @@ request_completed (void                            *cls,
   if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK)
     g_debug ("Request %s ended early (%d)", state->raw_path, toe);
 
+  if (state->started)
+    g_atomic_int_dec_and_test (&self->active);
   gateway_request_free (state);
   *con_cls = NULL;
-  g_atomic_int_dec_and_test (&self->active);
 }
 
 static void
