@@ -30,6 +30,7 @@ struct _TesseraTestServer
 
   char        *data_dir;
   char        *url;
+  guint        port;          /* kept across restarts, 0 before the first */
   GSubprocess *process;
   SoupSession *session;
 };
@@ -193,6 +194,7 @@ tessera_test_server_start (TesseraTestServer  *self,
   g_autoptr(GSubprocessLauncher) launcher = NULL;
   g_autoptr(GSubprocess) process = NULL;
   g_autofree char *line = NULL;
+  g_autofree char *listen = NULL;
   GInputStream *out;
 
   g_return_val_if_fail (TESSERA_IS_TEST_SERVER (self), FALSE);
@@ -201,12 +203,16 @@ tessera_test_server_start (TesseraTestServer  *self,
   g_clear_object (&self->process);
   g_clear_pointer (&self->url, g_free);
 
+  /* Port 0 the first time; a restart comes back on the same address, as a
+   * real server does (the token issuer and the form URLs name it). */
+  listen = g_strdup_printf ("127.0.0.1:%u", self->port);
+
   launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
   g_subprocess_launcher_set_child_setup (launcher, child_setup, NULL, NULL);
   process = g_subprocess_launcher_spawn (launcher, error,
                                          tessera_test_server_binary (),
                                          "--data-dir", self->data_dir,
-                                         "--listen", "127.0.0.1:0",
+                                         "--listen", listen,
                                          NULL);
   if (process == NULL)
     return FALSE;
@@ -237,6 +243,7 @@ tessera_test_server_start (TesseraTestServer  *self,
     line[strlen (line) - 1] = '\0';
 
   self->url = g_steal_pointer (&line);
+  self->port = (guint) g_ascii_strtoull (self->url + strlen ("http://127.0.0.1:"), NULL, 10);
   self->process = g_steal_pointer (&process);
   g_test_message ("tessera-server %s started at %s",
                   g_subprocess_get_identifier (self->process), self->url);
@@ -708,10 +715,14 @@ tessera_test_server_upload (TesseraTestServer *self,
   g_autoptr(JsonBuilder) builder = json_builder_new ();
   g_autoptr(JsonNode) root = NULL;
   g_autofree char *body = NULL;
+  g_autofree char *sha256 = NULL;
   JsonObject *object, *form;
 
   g_return_val_if_fail (TESSERA_IS_TEST_SERVER (self), NULL);
   g_return_val_if_fail (user != NULL, NULL);
+  g_return_val_if_fail (data != NULL, NULL);
+
+  sha256 = g_compute_checksum_for_bytes (G_CHECKSUM_SHA256, data);
 
   json_builder_begin_object (builder);
   json_builder_set_member_name (builder, "filename");
@@ -720,6 +731,9 @@ tessera_test_server_upload (TesseraTestServer *self,
   json_builder_add_string_value (builder, content_type);
   json_builder_set_member_name (builder, "size");
   json_builder_add_int_value (builder, g_bytes_get_size (data));
+  /* as real clients do, so that duplicates can be recognised */
+  json_builder_set_member_name (builder, "sha256");
+  json_builder_add_string_value (builder, sha256);
   json_builder_end_object (builder);
   root = json_builder_get_root (builder);
   body = json_to_string (root, FALSE);

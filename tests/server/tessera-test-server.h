@@ -73,8 +73,9 @@ gboolean             tessera_test_server_start          (TesseraTestServer  *sel
 void                 tessera_test_server_stop           (TesseraTestServer  *self);
 /* SIGKILL, wait: a crash, as far as the data directory can tell. */
 void                 tessera_test_server_kill           (TesseraTestServer  *self);
-/* stop (or kill when @hard) then start on the same data directory. The
- * port changes: use tessera_test_server_get_url() afresh. */
+/* stop (or kill when @hard) then start on the same data directory and the
+ * same port (tessera_test_server_start() always reuses the port of the
+ * previous start). */
 void                 tessera_test_server_restart        (TesseraTestServer  *self,
                                                          gboolean            hard);
 gboolean             tessera_test_server_is_running     (TesseraTestServer  *self);
@@ -134,8 +135,8 @@ TesseraTestResponse *tessera_test_server_post_form      (TesseraTestServer  *sel
                                                          const char         *content_type,
                                                          GBytes             *data);
 
-/* POST /images (asserting 201), then the form (asserting 204). Returns the
- * image id. @form_out, when not NULL, receives the POST /images object. */
+/* POST /images with the file's name, type, size and sha256 (asserting
+ * 201), then the form (asserting 204). Returns the image id. @form_out, when not NULL, receives the POST /images object. */
 char                *tessera_test_server_upload         (TesseraTestServer  *self,
                                                          TesseraTestUser    *user,
                                                          const char         *filename,
