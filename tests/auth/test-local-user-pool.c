@@ -863,6 +863,53 @@ test_key_file (Fixture       *fixture,
   }
 }
 
+typedef struct
+{
+  Fixture    *fixture;
+  const char *key_path;
+  char       *jwks;
+} KeyRaceData;
+
+static gpointer
+start_pool (gpointer user_data)
+{
+  KeyRaceData *data = user_data;
+  g_auto(TesseraLocalUserPoolSettings) settings = { 0 };
+  g_autoptr(TesseraLocalUserPool) pool = NULL;
+  g_autoptr(GError) error = NULL;
+
+  init_settings (&settings);
+  pool = tessera_local_user_pool_new (data->fixture->db, data->key_path, &settings, &error);
+  g_assert_no_error (error);
+  data->jwks = tessera_user_pool_dup_jwks (TESSERA_USER_POOL (pool), NULL);
+
+  return NULL;
+}
+
+static void
+test_key_race (Fixture       *fixture,
+               gconstpointer  data)
+{
+  g_autofree char *key_path = g_build_filename (fixture->dir, "raced", "key.pem", NULL);
+  KeyRaceData races[4];
+  GThread *threads[G_N_ELEMENTS (races)];
+
+  /* Several first starts at once: each makes a key, one wins, and all of
+   * them end up using the winner's. */
+  for (guint i = 0; i < G_N_ELEMENTS (races); i++)
+    {
+      races[i] = (KeyRaceData) { fixture, key_path, NULL };
+      threads[i] = g_thread_new ("start", start_pool, &races[i]);
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (races); i++)
+    g_thread_join (threads[i]);
+
+  for (guint i = 1; i < G_N_ELEMENTS (races); i++)
+    g_assert_cmpstr (races[i].jwks, ==, races[0].jwks);
+  for (guint i = 0; i < G_N_ELEMENTS (races); i++)
+    g_free (races[i].jwks);
+}
+
 static guint
 count_refresh_rows (Fixture    *fixture,
                     const char *token_hash)
@@ -1120,12 +1167,11 @@ test_rate_limit (Fixture       *fixture,
 {
   g_auto(TesseraLocalUserPoolSettings) settings = { 0 };
   g_autoptr(TesseraLocalUserPool) pool = NULL;
-  gint64 retry_after = 0;
 
   init_settings (&settings);
   settings.max_failures = 3;
   settings.max_failures_per_address = 6;
-  settings.failure_window = 3;
+  settings.failure_window = 600;
   pool = new_pool (fixture, &settings);
 
   sign_up (pool, "carol");
@@ -1139,8 +1185,8 @@ test_rate_limit (Fixture       *fixture,
 
   /* The fourth is refused even with the right password, which is never
    * looked at. */
-  assert_rate_limited (pool, "carol", PASSWORD, "198.51.100.4", 3);
-  assert_rate_limited (pool, "Carol", PASSWORD, NULL, 3);
+  assert_rate_limited (pool, "carol", PASSWORD, "198.51.100.4", 600);
+  assert_rate_limited (pool, "Carol", PASSWORD, NULL, 600);
 
   /* Dave, from the same addresses, is not affected. */
   {
@@ -1157,7 +1203,7 @@ test_rate_limit (Fixture       *fixture,
   assert_wrong_password (pool, "erin", "203.0.113.10");
   assert_wrong_password (pool, "erin", "203.0.113.10");
   assert_wrong_password (pool, "erin", "203.0.113.10");
-  assert_rate_limited (pool, "erin", PASSWORD, "203.0.113.10", 3);
+  assert_rate_limited (pool, "erin", PASSWORD, "203.0.113.10", 600);
 
   /* One address trying many names: six failures across six names, then
    * even a good name with the right password is refused from there, but not
@@ -1168,27 +1214,44 @@ test_rate_limit (Fixture       *fixture,
 
       assert_wrong_password (pool, name, "192.0.2.66");
     }
-  assert_rate_limited (pool, "dave", PASSWORD, "192.0.2.66", 3);
+  assert_rate_limited (pool, "dave", PASSWORD, "192.0.2.66", 600);
   {
     g_autoptr(TesseraTokens) tokens = sign_in (pool, "dave", PASSWORD, "192.0.2.67", NULL, NULL);
 
     g_assert_nonnull (tokens);
   }
 
+}
+
+static void
+test_rate_limit_expires (Fixture       *fixture,
+                         gconstpointer  data)
+{
+  g_auto(TesseraLocalUserPoolSettings) settings = { 0 };
+  g_autoptr(TesseraLocalUserPool) pool = NULL;
+  g_autoptr(TesseraTokens) tokens = NULL;
+  g_autoptr(GError) error = NULL;
+  gint64 retry_after = 0;
+
+  init_settings (&settings);
+  settings.max_failures = 2;
+  settings.failure_window = 4;
+  pool = new_pool (fixture, &settings);
+  sign_up (pool, "carol");
+
+  assert_wrong_password (pool, "carol", NULL);
+  assert_wrong_password (pool, "carol", NULL);
+  g_assert_null (sign_in (pool, "carol", PASSWORD, NULL, &retry_after, &error));
+  g_assert_error (error, TESSERA_ERROR, TESSERA_ERROR_RATE_LIMITED);
+  g_assert_cmpint (retry_after, >=, 1);
+  g_assert_cmpint (retry_after, <=, 4);
+  g_clear_error (&error);
+
   /* After retry_after, carol gets in again. */
-  {
-    g_autoptr(GError) error = NULL;
-    g_autoptr(TesseraTokens) tokens = NULL;
-
-    g_assert_null (sign_in (pool, "carol", PASSWORD, NULL, &retry_after, &error));
-    g_assert_error (error, TESSERA_ERROR, TESSERA_ERROR_RATE_LIMITED);
-    g_usleep (retry_after * G_USEC_PER_SEC + 100 * 1000);
-    g_clear_error (&error);
-
-    tokens = sign_in (pool, "carol", PASSWORD, NULL, NULL, &error);
-    g_assert_no_error (error);
-    g_assert_nonnull (tokens);
-  }
+  g_usleep (retry_after * G_USEC_PER_SEC + 100 * 1000);
+  tokens = sign_in (pool, "carol", PASSWORD, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (tokens);
 }
 
 typedef struct
@@ -1287,11 +1350,13 @@ main (int   argc,
   ADD ("/local-user-pool/verify-rejects", test_verify_rejects);
   ADD ("/local-user-pool/other-issuer", test_other_issuer);
   ADD ("/local-user-pool/key-file", test_key_file);
+  ADD ("/local-user-pool/key-race", test_key_race);
   ADD ("/local-user-pool/refresh-rotation", test_refresh_rotation);
   ADD ("/local-user-pool/refresh-race", test_refresh_race);
   ADD ("/local-user-pool/revoke", test_revoke);
   ADD ("/local-user-pool/expiry", test_expiry);
   ADD ("/local-user-pool/rate-limit", test_rate_limit);
+  ADD ("/local-user-pool/rate-limit-expires", test_rate_limit_expires);
   ADD ("/local-user-pool/threads", test_threads);
 
 #undef ADD

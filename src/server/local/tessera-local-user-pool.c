@@ -33,6 +33,7 @@
 #define KEY_FILE_MAX          (64 * 1024)
 #define TOKEN_MAX             8192
 #define REFRESH_TOKEN_BYTES   32
+#define REFRESH_TOKEN_CHARS   43  /* base64url, unpadded */
 #define USERNAME_MAX_CHARS    128
 #define PASSWORD_MIN_CHARS    8
 #define PASSWORD_MAX_BYTES    256
@@ -248,6 +249,7 @@ create_key_file (const char  *path,
   char *pem = NULL;
   long pem_len;
   gboolean written;
+  gboolean linked;
   int fd;
 
   if (g_mkdir_with_parents (dir, 0700) != 0)
@@ -292,7 +294,8 @@ create_key_file (const char  *path,
       return FALSE;
     }
 
-  if (link (tmp, path) != 0 && errno != EEXIST)
+  linked = link (tmp, path) == 0;
+  if (!linked && errno != EEXIST)
     {
       int saved_errno = errno;
 
@@ -302,6 +305,9 @@ create_key_file (const char  *path,
       return FALSE;
     }
   g_unlink (tmp);
+
+  if (!linked)
+    return TRUE;
 
   /* Make the new name durable too. */
   fd = g_open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
@@ -856,11 +862,16 @@ rate_limited:
   return NULL;
 }
 
+/* Checked before any hashing or database work on what a client sent. */
 static gboolean
 refresh_token_is_well_formed (const char *refresh_token)
 {
+  g_autofree guint8 *bytes = NULL;
   gsize length = 0;
-  g_autofree guint8 *bytes = tessera_base64url_decode (refresh_token, &length);
+
+  if (strlen (refresh_token) != REFRESH_TOKEN_CHARS)
+    return FALSE;
+  bytes = tessera_base64url_decode (refresh_token, &length);
 
   return bytes != NULL && length == REFRESH_TOKEN_BYTES;
 }
@@ -884,7 +895,7 @@ tessera_local_user_pool_refresh (TesseraUserPool  *pool,
   gint64 expires_at = 0;
   int rc;
 
-  if (strlen (refresh_token) > TOKEN_MAX || !refresh_token_is_well_formed (refresh_token))
+  if (!refresh_token_is_well_formed (refresh_token))
     {
       g_set_error_literal (error, TESSERA_ERROR, TESSERA_ERROR_UNAUTHORIZED,
                            "Invalid refresh token");
@@ -977,7 +988,7 @@ tessera_local_user_pool_revoke (TesseraUserPool  *pool,
 
   /* Revoking what is not a token, or not yours, succeeds and does nothing:
    * the answer must not tell which tokens exist. */
-  if (strlen (refresh_token) > TOKEN_MAX || !refresh_token_is_well_formed (refresh_token))
+  if (!refresh_token_is_well_formed (refresh_token))
     return TRUE;
 
   hash = tessera_sha256_hex (refresh_token, -1);
