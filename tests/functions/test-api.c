@@ -408,6 +408,30 @@ test_body_validation (Fixture       *f,
   CALL_EXPECT (f, 400, "POST", "/refresh", NULL, "{\"refreshToken\":1}", NULL);
   CALL_EXPECT (f, 400, "POST", "/refresh", NULL, "{}", NULL);
 
+  /* Deep nesting within the size limit: refused before json-glib's
+   * recursive parser could run out of stack. */
+  {
+    g_autofree char *open = g_strnfill (f->api.settings.max_body_size / 2 - 64, '[');
+    g_autofree char *deep = g_strdup_printf ("{\"username\":\"ann\",\"password\":%s}", open);
+
+    g_autoptr(TesseraResponse) r = call (f, "POST", "/signup", NULL, deep, NULL);
+    g_autoptr(JsonObject) o = body_object (r);
+
+    assert_error (r, 400);
+    g_assert_nonnull (strstr (json_object_get_string_member (o, "message"), "nests deeper"));
+    CALL_EXPECT (f, 400, "PATCH", "/images/3f1e0a52-8c5e-4a53-9b7f-6f0d0c2f6a10", NULL, deep, "someone");
+  }
+  /* Brackets inside strings are text, not nesting. */
+  {
+    g_autofree char *brackets = g_strnfill (200, '[');
+    g_autofree char *text = g_strdup_printf ("{\"username\":\"ann\\\"%s\",\"password\":1}", brackets);
+    g_autoptr(TesseraResponse) r = call (f, "POST", "/signup", NULL, text, NULL);
+    g_autoptr(JsonObject) o = body_object (r);
+
+    assert_error (r, 400);
+    g_assert_cmpstr (json_object_get_string_member (o, "message"), ==, "Field “password” must be a string");
+  }
+
   /* Over max_body_size: 413 before any parsing. */
   huge = g_strnfill (f->api.settings.max_body_size, 'a');
   huge_body = g_strdup_printf ("{\"username\":\"ann\",\"password\":\"%s\"}", huge);

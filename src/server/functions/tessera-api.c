@@ -15,6 +15,7 @@
 
 #define ALLOW_HEADERS "Authorization, Content-Type"
 #define ALLOW_METHODS "GET, POST, PATCH, DELETE, OPTIONS"
+#define MAX_BODY_DEPTH 32
 
 /**
  * tessera_api_settings_init_defaults:
@@ -137,6 +138,41 @@ _tessera_request_get_boolean (TesseraRequest  *request,
   return TRUE;
 }
 
+/* json-glib's parser recurses once per nesting level: 64 KiB of `[` would
+ * exhaust a worker thread's stack. No request of ours nests deeper than 3. */
+static gboolean
+nests_deeper_than (const char *data,
+                   gsize       size,
+                   guint       limit)
+{
+  gboolean in_string = FALSE;
+  guint depth = 0;
+
+  for (gsize i = 0; i < size; i++)
+    {
+      char c = data[i];
+
+      if (in_string)
+        {
+          if (c == '\\')
+            i++;
+          else if (c == '"')
+            in_string = FALSE;
+        }
+      else if (c == '"')
+        in_string = TRUE;
+      else if (c == '[' || c == '{')
+        {
+          if (++depth > limit)
+            return TRUE;
+        }
+      else if ((c == ']' || c == '}') && depth > 0)
+        depth--;
+    }
+
+  return FALSE;
+}
+
 JsonObject *
 _tessera_api_parse_body (TesseraApi      *api,
                          TesseraRequest  *request,
@@ -159,6 +195,13 @@ _tessera_api_parse_body (TesseraApi      *api,
 
   if (size == 0 && allow_empty)
     return json_object_new ();
+
+  if (nests_deeper_than (data, size, MAX_BODY_DEPTH))
+    {
+      g_set_error (error, TESSERA_ERROR, TESSERA_ERROR_INVALID,
+                   "The request body nests deeper than %d levels", MAX_BODY_DEPTH);
+      return NULL;
+    }
 
   return tessera_json_parse_object (data, size, error);
 }
