@@ -735,25 +735,17 @@ tessera_local_user_pool_sign_up (TesseraUserPool  *pool,
   sqlite3_bind_int64 (stmt, 4, tessera_now_ms ());
 
   rc = sqlite3_step (stmt);
+  /* sub is a fresh random UUID: a constraint can only be the name's. */
   if ((rc & 0xff) == SQLITE_CONSTRAINT)
-    {
-      /* sub is a fresh random UUID: the name is what collided. */
-      sqlite3_reset (stmt);
-      g_set_error_literal (error, TESSERA_ERROR, TESSERA_ERROR_CONFLICT,
-                           "User already exists");
-      return FALSE;
-    }
-  if (rc != SQLITE_DONE)
-    {
-      tessera_local_conn_set_error (conn, error);
-      sqlite3_reset (stmt);
-      return FALSE;
-    }
+    g_set_error_literal (error, TESSERA_ERROR, TESSERA_ERROR_CONFLICT, "User already exists");
+  else if (rc != SQLITE_DONE)
+    tessera_local_conn_set_error (conn, error);
   sqlite3_reset (stmt);
 
-  g_debug ("Signed up user %s", sub);
+  if (rc == SQLITE_DONE)
+    g_debug ("Signed up user %s", sub);
 
-  return TRUE;
+  return rc == SQLITE_DONE;
 }
 
 /* Looks up a user by the stored (folded) name; FALSE with no error when
