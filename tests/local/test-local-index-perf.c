@@ -277,6 +277,16 @@ measure (PerfFixture *fixture)
   g_assert_no_error (error);
   g_assert_cmpuint (counts->len, >, N_TAGS / 2);
   g_test_message ("%-44s %3u tags    once   %7.3f ms", "tag counts", counts->len, ms);
+  {
+    const TesseraTagCount *first = g_ptr_array_index (counts, 0);
+
+    g_assert_cmpstr (first->name, ==, popular);
+    g_assert_cmpint (first->count, ==,
+                     test_db_query_int (fixture->db.db,
+                                        "SELECT count(*) FROM image_tags t JOIN images i ON i.id = t.image_id "
+                                        "WHERE i.owner = '" OWNER "' AND i.trashed_at = 0 AND t.tag = ?1",
+                                        popular));
+  }
 
   {
     g_autoptr(TesseraImageRecord) found = NULL;

@@ -704,6 +704,102 @@ test_tag_counts (IndexFixture  *fixture,
   g_string_free (s, TRUE);
 }
 
+/* tag_counts() against a count made from scratch, after many random
+ * changes of every kind. */
+static void
+test_tag_counts_consistent (IndexFixture  *fixture,
+                            gconstpointer  user_data)
+{
+  static const char *names[] = { "a", "b", "c", "d", "e" };
+  g_autoptr(GRand) rand = g_rand_new_with_seed (1234);
+  const char *owners[] = { ALICE, BOB };
+
+  for (guint step = 0; step < 600; step++)
+    {
+      const char *owner = owners[g_rand_int_range (rand, 0, 2)];
+      g_autofree char *id = g_strdup_printf ("%s-%d", owner, g_rand_int_range (rand, 0, 12));
+      const char *one[] = { names[g_rand_int_range (rand, 0, 5)], NULL };
+      const char *other[] = { names[g_rand_int_range (rand, 0, 5)], NULL };
+      g_autoptr(GError) error = NULL;
+
+      /* Each may fail with NOT_FOUND (no such image, or trashed); any
+       * other failure is a bug. */
+      switch (g_rand_int_range (rand, 0, 6))
+        {
+        case 0:
+          {
+            g_autofree char *tags = g_strdup_printf ("%s,%s", one[0], other[0]);
+            g_autoptr(TesseraImageRecord) record = make_record (owner, id, step, tags);
+
+            record->trashed_at = g_rand_int_range (rand, 0, 4) == 0 ? step : 0;
+            tessera_image_index_insert (fixture->index, record, &error);
+            if (error != NULL)
+              g_assert_error (error, TESSERA_ERROR, TESSERA_ERROR_CONFLICT);
+          }
+          break;
+
+        case 1:
+          tessera_image_index_update_tags (fixture->index, owner, id, one, other, &error);
+          break;
+
+        case 2:
+          tessera_image_index_set_trashed (fixture->index, owner, id, step + 1, &error);
+          break;
+
+        case 3:
+          tessera_image_index_set_trashed (fixture->index, owner, id, 0, &error);
+          break;
+
+        case 4:
+          tessera_image_index_remove (fixture->index, owner, id, &error);
+          break;
+
+        case 5:
+          {
+            g_autoptr(TesseraImageRecord) record = make_record (owner, id, step, one[0]);
+
+            record->status = TESSERA_IMAGE_STATUS_READY;
+            tessera_image_index_store_result (fixture->index, record, &error);
+          }
+          break;
+
+        default:
+          g_assert_not_reached ();
+        }
+
+      if (error != NULL && !g_error_matches (error, TESSERA_ERROR, TESSERA_ERROR_CONFLICT))
+        g_assert_error (error, TESSERA_ERROR, TESSERA_ERROR_NOT_FOUND);
+      g_clear_error (&error);
+
+      if (step % 50 != 49)
+        continue;
+
+      for (guint o = 0; o < G_N_ELEMENTS (owners); o++)
+        {
+          g_autoptr(GPtrArray) counts = tessera_image_index_tag_counts (fixture->index, owners[o], &error);
+          guint listed = 0;
+
+          g_assert_no_error (error);
+          for (guint n = 0; n < G_N_ELEMENTS (names); n++)
+            {
+              g_autofree char *sql = g_strdup_printf ("SELECT count(*) FROM image_tags t JOIN images i ON i.id = t.image_id "
+                                                      "WHERE i.owner = '%s' AND i.trashed_at = 0 AND t.tag = ?1",
+                                                      owners[o]);
+              gint64 expected = test_db_query_int (fixture->db.db, sql, names[n]);
+
+              if (expected == 0)
+                continue;
+
+              g_assert_cmpuint (listed, <, counts->len);
+              g_assert_cmpstr (((TesseraTagCount *) g_ptr_array_index (counts, listed))->name, ==, names[n]);
+              g_assert_cmpint (((TesseraTagCount *) g_ptr_array_index (counts, listed))->count, ==, expected);
+              listed++;
+            }
+          g_assert_cmpuint (listed, ==, counts->len);
+        }
+    }
+}
+
 static void
 test_find_by_sha256 (IndexFixture  *fixture,
                      gconstpointer  user_data)
@@ -759,6 +855,7 @@ main (int   argc,
   ADD ("/local-index/set-status", test_set_status);
   ADD ("/local-index/trash", test_trash);
   ADD ("/local-index/tag-counts", test_tag_counts);
+  ADD ("/local-index/tag-counts-consistent", test_tag_counts_consistent);
   ADD ("/local-index/find-by-sha256", test_find_by_sha256);
 
 #undef ADD

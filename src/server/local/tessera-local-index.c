@@ -918,7 +918,7 @@ tessera_local_index_remove (TesseraImageIndex  *index,
   g_autoptr(TesseraLocalConn) conn = tessera_local_db_acquire (self->db);
   sqlite3_stmt *stmt;
 
-  /* image_tags go with it: ON DELETE CASCADE, foreign_keys=ON. */
+  /* Its tags go with it (a trigger, before the row, keeps tag_counts). */
   if (!(stmt = tessera_local_conn_prepare (conn,
                                            "DELETE FROM images WHERE id = :id AND owner = :owner",
                                            error)))
@@ -965,18 +965,10 @@ tessera_local_index_tag_counts (TesseraImageIndex  *index,
   sqlite3_stmt *stmt;
   int rc;
 
-  /* Counting every tag row of the owner reads only the (owner, tag)
-   * index; the trash is small, so its tags are subtracted rather than
-   * checking each row's image. */
+  /* Kept up to date by triggers (see the schema). */
   if (!(stmt = tessera_local_conn_prepare (conn,
-                                           "SELECT tag, sum (n) AS total FROM ("
-                                           "  SELECT tag, count(*) AS n FROM image_tags"
-                                           "  WHERE owner = :owner GROUP BY tag"
-                                           "  UNION ALL"
-                                           "  SELECT t.tag, -count(*) FROM images i"
-                                           "  JOIN image_tags t ON t.image_id = i.id"
-                                           "  WHERE i.owner = :owner AND i.trashed_at > 0 GROUP BY t.tag"
-                                           ") GROUP BY tag HAVING total > 0 ORDER BY tag",
+                                           "SELECT tag, count FROM tag_counts "
+                                           "WHERE owner = :owner AND count > 0 ORDER BY tag",
                                            error)))
     return NULL;
 
