@@ -226,6 +226,31 @@ test_due_order (QueueFixture  *fixture,
   g_assert_no_error (error);
 }
 
+static void
+test_release (QueueFixture  *fixture,
+              gconstpointer  user_data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TesseraLocalJob) job = NULL;
+  g_autoptr(TesseraLocalJob) again = NULL;
+
+  enqueue (fixture->queue, EVENT (1));
+  job = tessera_local_queue_claim (fixture->queue, tessera_now_ms (), &error);
+  g_assert_cmpuint (job->attempts, ==, 1);
+
+  /* A graceful stop gives it back without spending the attempt. */
+  g_assert_true (tessera_local_queue_release (fixture->queue, job->id, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (count (fixture->queue, "pending"), ==, 1);
+  again = tessera_local_queue_claim (fixture->queue, tessera_now_ms (), &error);
+  g_assert_cmpint (again->id, ==, job->id);
+  g_assert_cmpuint (again->attempts, ==, 1);
+
+  g_assert_true (tessera_local_queue_complete (fixture->queue, again->id, &error));
+  g_assert_false (tessera_local_queue_release (fixture->queue, again->id, &error));
+  g_assert_error (error, TESSERA_ERROR, TESSERA_ERROR_NOT_FOUND);
+}
+
 /* The child of /local-queue/crash-recover: claims a job and dies at once,
  * as a killed server would, with the connection still open. */
 static void
@@ -390,6 +415,7 @@ main (int   argc,
   ADD ("/local-queue/claim-complete", test_claim_complete);
   ADD ("/local-queue/fail-backoff-dead-letter", test_fail_backoff_dead_letter);
   ADD ("/local-queue/due-order", test_due_order);
+  ADD ("/local-queue/release", test_release);
   ADD ("/local-queue/crash-recover", test_crash_recover);
   ADD ("/local-queue/concurrent-claims", test_concurrent_claims);
 

@@ -250,6 +250,34 @@ tessera_local_queue_fail (TesseraLocalQueue  *self,
   return changed > 0 ? TRUE : job_not_found (id, error);
 }
 
+gboolean
+tessera_local_queue_release (TesseraLocalQueue  *self,
+                             gint64              id,
+                             GError            **error)
+{
+  g_autoptr(TesseraLocalConn) conn = NULL;
+  sqlite3_stmt *stmt;
+  int changed;
+
+  g_return_val_if_fail (TESSERA_IS_LOCAL_QUEUE (self), FALSE);
+
+  conn = tessera_local_db_acquire (self->db);
+  if (!(stmt = tessera_local_conn_prepare (conn,
+                                           "UPDATE jobs SET state = 'pending', "
+                                           "attempts = max (attempts - 1, 0), updated_at = ?1 "
+                                           "WHERE id = ?2 AND state = 'running'",
+                                           error)))
+    return FALSE;
+
+  sqlite3_bind_int64 (stmt, 1, tessera_now_ms ());
+  sqlite3_bind_int64 (stmt, 2, id);
+
+  if ((changed = run_update (conn, stmt, error)) < 0)
+    return FALSE;
+
+  return changed > 0 ? TRUE : job_not_found (id, error);
+}
+
 guint
 tessera_local_queue_recover (TesseraLocalQueue  *self,
                              GError            **error)

@@ -47,8 +47,16 @@ gboolean           tessera_local_queue_fail        (TesseraLocalQueue  *self,
                                                     gint64              next_run_at,
                                                     guint               max_attempts,
                                                     GError            **error);
+/* A claimed job goes back to pending, due at once, without counting the
+ * attempt: for a worker stopped mid-job by a graceful shutdown. NOT_FOUND
+ * unless it is running. */
+gboolean           tessera_local_queue_release     (TesseraLocalQueue  *self,
+                                                    gint64              id,
+                                                    GError            **error);
 /* At start-up: jobs left 'running' by a killed server go back to
- * 'pending'. Returns how many (0 with @error set on failure). */
+ * 'pending'. The interrupted attempt counts (a job that kills the server
+ * must still reach the dead-letter state). Returns how many (0 with
+ * @error set on failure). */
 guint              tessera_local_queue_recover     (TesseraLocalQueue  *self,
                                                     GError            **error);
 /* Earliest next_run_at of a pending job, or -1 when none (or on error,
