@@ -17,10 +17,12 @@ G_BEGIN_DECLS
 /* The longest side the face stage works at: big enough for a face of
  * 1/25 of the picture, small enough to stay well under a second. */
 #define TESSERA_FACES_MAX_SIDE 720
+/* The longest side of the grey copy eyes and smiles are looked for in. */
+#define TESSERA_FACES_DETAIL_SIDE 1600
 
 typedef struct
 {
-  int      x;           /* in the grey image's pixels */
+  int      x;           /* in the pixels of the grey image given */
   int      y;
   int      width;
   int      height;
@@ -38,13 +40,16 @@ TesseraFaceDetector *tessera_face_detector_new     (const char           *cascad
 void                 tessera_face_detector_free    (TesseraFaceDetector  *self);
 
 /* Every face we believe in (see docs/tagging.md for the rule), with its
- * eyes and smile. Returns: (transfer full) (element-type TesseraFace) */
+ * eyes and smile. @grey is best at TESSERA_FACES_DETAIL_SIDE: faces are
+ * searched in a copy downscaled to TESSERA_FACES_MAX_SIDE, eyes and smiles
+ * in @grey itself. Returns: (transfer full) (element-type TesseraFace) */
 GArray              *tessera_face_detector_detect  (TesseraFaceDetector  *self,
                                                     const TesseraGrey    *grey);
 
-/* Adds face, person, people, smile and portrait labels to @record. */
+/* Adds face, person, people, smile and portrait labels to @record for
+ * @grey (best made at TESSERA_FACES_DETAIL_SIDE). */
 gboolean             tessera_face_detector_tag     (TesseraFaceDetector  *self,
-                                                    VipsImage            *image,
+                                                    const TesseraGrey    *grey,
                                                     TesseraImageRecord   *record,
                                                     GError              **error);
 

@@ -8,6 +8,8 @@
 #include "config.h"
 
 #include "tessera-error.h"
+#include "tessera-tagger-clarifai.h"
+#include "tessera-tagger-local.h"
 #include "tessera-taggers.h"
 
 TesseraTagger *
@@ -15,10 +17,16 @@ tessera_tagger_new_by_name (const char  *name,
                             GKeyFile    *config,
                             GError     **error)
 {
-  if (name == NULL || g_str_equal (name, "none") || g_str_equal (name, "local"))
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  if (name == NULL || g_str_equal (name, "local"))
+    return tessera_tagger_local_new (config, error);
+  if (g_str_equal (name, "none"))
     return NULL;
+  if (g_str_equal (name, "clarifai"))
+    return tessera_tagger_clarifai_new (config, error);
 
   g_set_error (error, TESSERA_ERROR, TESSERA_ERROR_INVALID,
-               "Unknown tagger “%s”", name);
+               "Unknown tagger “%s” (local, clarifai or none)", name);
   return NULL;
 }
