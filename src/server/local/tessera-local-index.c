@@ -437,7 +437,7 @@ tessera_local_index_insert (TesseraImageIndex         *index,
   bind_int64 (stmt, ":height", record->height);
   bind_int64 (stmt, ":created_at", record->created_at);
   bind_int64 (stmt, ":updated_at", record->updated_at ? record->updated_at : record->created_at);
-  bind_int64 (stmt, ":trashed_at", record->trashed_at);
+  bind_int64 (stmt, ":trashed_at", MAX (record->trashed_at, 0));
   bind_text (stmt, ":status", tessera_image_status_to_string (record->status));
   bind_text (stmt, ":failure_reason", record->failure_reason);
   bind_text (stmt, ":object_key", object_key ? object_key : record->object_key);

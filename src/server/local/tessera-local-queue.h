@@ -30,7 +30,9 @@ void               tessera_local_job_free          (TesseraLocalJob    *job);
 TesseraLocalQueue *tessera_local_queue_new         (TesseraLocalDb     *db);
 /* Atomically claims the pending job due longest (next_run_at <= @now_ms,
  * then the oldest): state -> running, attempts + 1. NULL with no error
- * when none is due. */
+ * when none is due. A job whose attempts already exceed the caller's
+ * maximum was interrupted by crashes that many times: fail() it at once
+ * rather than run it again. */
 TesseraLocalJob   *tessera_local_queue_claim       (TesseraLocalQueue  *self,
                                                     gint64              now_ms,
                                                     GError            **error);
