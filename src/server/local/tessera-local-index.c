@@ -149,7 +149,7 @@ json_to_text (JsonNode *node)
   return json_generator_to_data (generator, NULL);
 }
 
-/* A JSON array of the distinct, non-NULL strings of @strv (NULL for none). */
+/* A JSON array of the distinct strings of @strv (NULL is an empty one). */
 static char *
 strv_to_json (const char * const *strv)
 {
@@ -624,7 +624,9 @@ list_sql (const TesseraImageQuery *query,
         {
           g_autofree char *tag_expression = g_strdup_printf ("json_extract (:tags, '$[%u]')", i);
 
-          g_string_append (sql, i > 0 ? " UNION ALL SELECT * FROM (SELECT d.image_id FROM " : "SELECT * FROM (SELECT d.image_id FROM ");
+          if (i > 0)
+            g_string_append (sql, " UNION ALL ");
+          g_string_append (sql, "SELECT * FROM (SELECT d.image_id FROM ");
           append_tag_range (sql, tag_expression, after);
           g_string_append (sql, " ORDER BY d.created_at DESC, d.image_id DESC LIMIT :limit)");
         }
