@@ -256,16 +256,30 @@ finish_api_request (TesseraGateway        *self,
   return respond_api (connection, response);
 }
 
-static gboolean
-content_length_exceeds (struct MHD_Connection *connection,
-                        gsize                  limit)
+/**
+ * tessera_gateway_refuse_body_early:
+ * @limit: the most the request's body may hold, in bytes
+ *
+ * Whether to answer a too-large request before reading its body. That
+ * closes the connection, which a client still sending sees as a broken pipe
+ * instead of the answer; so only when the client waits for a go-ahead
+ * (`Expect: 100-continue`) or the body is far beyond reason. Otherwise the
+ * body is read and dropped, and the answer comes after it.
+ */
+gboolean
+tessera_gateway_refuse_body_early (struct MHD_Connection *connection,
+                                   gint64                 limit)
 {
   const char *text = MHD_lookup_connection_value (connection, MHD_HEADER_KIND, "Content-Length");
+  const char *expect = MHD_lookup_connection_value (connection, MHD_HEADER_KIND, "Expect");
   guint64 length;
 
-  return text != NULL &&
-         g_ascii_string_to_unsigned (text, 10, 0, G_MAXUINT64, &length, NULL) &&
-         length > limit;
+  if (text == NULL || !g_ascii_string_to_unsigned (text, 10, 0, G_MAXUINT64, &length, NULL) ||
+      length <= (guint64) limit)
+    return FALSE;
+
+  return (expect != NULL && g_ascii_strcasecmp (expect, "100-continue") == 0) ||
+         length / 16 > (guint64) limit;
 }
 
 static gboolean
@@ -305,7 +319,7 @@ access_handler (void                  *cls,
       state->is_s3 = path_is_in_bucket (state->raw_path, tessera_s3_get_bucket (self->s3));
       if (!state->is_s3)
         {
-          if (content_length_exceeds (connection, self->max_body_size))
+          if (tessera_gateway_refuse_body_early (connection, self->max_body_size))
             return respond_json (connection, 413, "The request body is too large");
           return MHD_YES;
         }

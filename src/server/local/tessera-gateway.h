@@ -40,6 +40,8 @@ gboolean        tessera_gateway_start          (TesseraGateway         *self,
 void            tessera_gateway_stop           (TesseraGateway         *self,
                                                 guint                   timeout_ms);
 
+gboolean        tessera_gateway_refuse_body_early (struct MHD_Connection *connection,
+                                                   gint64                 limit);
 /* Returns (transfer full): the numeric address of @connection's peer. */
 char           *tessera_gateway_dup_source_ip  (struct MHD_Connection  *connection);
 

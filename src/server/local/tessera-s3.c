@@ -441,18 +441,6 @@ post_iterator (void       *cls,
   return MHD_YES;
 }
 
-static gboolean
-content_length_exceeds (struct MHD_Connection *connection,
-                        gint64                 limit)
-{
-  const char *text = MHD_lookup_connection_value (connection, MHD_HEADER_KIND, "Content-Length");
-  guint64 length;
-
-  return text != NULL &&
-         g_ascii_string_to_unsigned (text, 10, 0, G_MAXUINT64, &length, NULL) &&
-         length > (guint64) limit;
-}
-
 static enum MHD_Result
 finish_post (TesseraS3             *self,
              struct MHD_Connection *connection,
@@ -566,17 +554,16 @@ handle_post (TesseraS3              *self,
 {
   if (first)
     {
-      /* Refused before a byte of the body is read. */
-      if (content_length_exceeds (connection, self->max_upload_size + FORM_OVERHEAD))
+      if (tessera_gateway_refuse_body_early (connection, self->max_upload_size + FORM_OVERHEAD))
         return respond_error (connection, 400, "EntityTooLarge",
                               "Your proposed upload exceeds the maximum allowed size", NULL);
 
-      state->post = MHD_create_post_processor (connection, POST_BUFFER_SIZE, post_iterator, state);
-      if (state->post == NULL)
-        return respond_error (connection, 400, "InvalidArgument",
-                              "Bucket POST must be of the enclosure-type multipart/form-data", NULL);
       state->form = tessera_sigv4_post_form_new (self->bucket);
       state->field_value = g_string_new (NULL);
+      state->post = MHD_create_post_processor (connection, POST_BUFFER_SIZE, post_iterator, state);
+      if (state->post == NULL)
+        set_error (state, 400, "InvalidArgument",
+                   "Bucket POST must be of the enclosure-type multipart/form-data");
       return MHD_YES;
     }
 
@@ -673,6 +660,11 @@ handle_get (TesseraS3             *self,
   guint status = 200;
 
   key = tessera_sigv4_uri_decode (raw_key, -1);
+
+  /* No X-Amz-* at all is an anonymous request, which a private bucket
+   * refuses outright. */
+  if (raw_query == NULL || strstr (raw_query, "X-Amz-") == NULL)
+    return respond_error (connection, 403, "AccessDenied", "Access Denied", NULL);
 
   request = tessera_sigv4_request_new (method, raw_path, raw_query);
   MHD_get_connection_values (connection, MHD_HEADER_KIND, collect_header, request);
