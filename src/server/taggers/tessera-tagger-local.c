@@ -39,7 +39,7 @@ keep_first_error (GError **first,
                   GError  *error,
                   const char *stage)
 {
-  g_warning ("Tagger stage %s failed: %s", stage, error->message);
+  g_debug ("Tagger stage %s failed: %s", stage, error->message);
   if (*first == NULL)
     {
       g_prefix_error (&error, "%s: ", stage);
