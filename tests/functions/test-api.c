@@ -808,8 +808,10 @@ test_images_create (Fixture       *f,
   g_assert_cmpstr (json_object_get_string_member (json_object_get_object_member (dup_answer, "image"), "id"), ==, id);
   g_assert_cmpuint (count_images (f, sub, NULL), ==, 1);
 
-  /* No body at all: every field is optional. */
-  bare_id = create_image (f, sub, NULL);
+  /* No body is not an object; an empty object is fine: every field is
+   * optional. */
+  CALL_EXPECT (f, 400, "POST", "/images", NULL, NULL, sub);
+  bare_id = create_image (f, sub, "{}");
   {
     g_autoptr(JsonObject) bare = get_image (f, sub, bare_id);
     g_assert_cmpstr (json_object_get_string_member (bare, "contentType"), ==, "image/jpeg");
@@ -886,7 +888,7 @@ test_images_pagination (Fixture       *f,
   guint pages = 0;
 
   for (guint i = 0; i < 7; i++)
-    g_ptr_array_add (created, create_image (f, sub, NULL));
+    g_ptr_array_add (created, create_image (f, sub, "{}"));
 
   do
     {
@@ -928,9 +930,9 @@ test_images_tags (Fixture       *f,
                   gconstpointer  data)
 {
   g_autofree char *sub = new_user (f, "judy");
-  g_autofree char *a = create_image (f, sub, NULL);
-  g_autofree char *b = create_image (f, sub, NULL);
-  g_autofree char *c = create_image (f, sub, NULL);
+  g_autofree char *a = create_image (f, sub, "{}");
+  g_autofree char *b = create_image (f, sub, "{}");
+  g_autofree char *c = create_image (f, sub, "{}");
   g_autofree char *path_a = g_strdup_printf ("/images/%s", a);
   g_autofree char *path_b = g_strdup_printf ("/images/%s", b);
   g_autofree char *long_tag = g_strnfill (65, 't');
@@ -1013,8 +1015,8 @@ test_images_trash (Fixture       *f,
                    gconstpointer  data)
 {
   g_autofree char *sub = new_user (f, "kim");
-  g_autofree char *id = create_image (f, sub, NULL);
-  g_autofree char *other = create_image (f, sub, NULL);
+  g_autofree char *id = create_image (f, sub, "{}");
+  g_autofree char *other = create_image (f, sub, "{}");
   g_autofree char *path = g_strdup_printf ("/images/%s", id);
   g_autofree char *other_path = g_strdup_printf ("/images/%s", other);
   g_autofree char *restore = g_strdup_printf ("/images/%s/restore", id);
@@ -1063,8 +1065,8 @@ test_purge_trash (Fixture       *f,
                   gconstpointer  data)
 {
   g_autofree char *sub = new_user (f, "leo");
-  g_autofree char *id = create_image (f, sub, NULL);
-  g_autofree char *kept = create_image (f, sub, NULL);
+  g_autofree char *id = create_image (f, sub, "{}");
+  g_autofree char *kept = create_image (f, sub, "{}");
   g_autofree char *path = g_strdup_printf ("/images/%s", id);
   g_autofree char *key = g_strdup_printf ("u/%s/%s", sub, id);
   g_autofree char *file = g_build_filename (f->dir, "bytes", NULL);
@@ -1216,6 +1218,76 @@ test_object_created_bad_bytes (Fixture       *f,
   g_assert_cmpuint (count_images (f, sub, NULL), ==, 3);
 }
 
+typedef struct
+{
+  Fixture      *f;
+  char         *event;
+  GCancellable *cancellable;
+  GError       *error;
+} Interrupted;
+
+static gpointer
+run_event_thread (gpointer data)
+{
+  Interrupted *run = data;
+
+  return GINT_TO_POINTER (tessera_api_on_object_created (&run->f->api, run->event,
+                                                         run->cancellable, &run->error));
+}
+
+static void
+test_object_created_interrupted (Fixture       *f,
+                                 gconstpointer  data)
+{
+  g_autofree char *sub = new_user (f, "olga");
+  g_autofree char *id = create_image (f, sub, "{\"filename\":\"slow.jpg\"}");
+  g_autofree char *key = g_strdup_printf ("u/%s/%s", sub, id);
+  g_autofree char *jpeg = g_build_filename (f->dir, "slow.jpg", NULL);
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr(GThread) thread = NULL;
+  g_autoptr(JsonObject) image = NULL;
+  g_autoptr(GError) error = NULL;
+  Interrupted run = { f, event_for_key (key), cancellable, NULL };
+  gint64 deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+
+  write_jpeg (jpeg, 320, 240);
+  put_object (f, key, jpeg);
+
+  /* The job is in hand and the image `processing` for the whole delay. */
+  f->api.settings.debug_delay_ms = 20000;
+  thread = g_thread_new ("job", run_event_thread, &run);
+  for (;;)
+    {
+      g_autoptr(JsonObject) now = get_image (f, sub, id);
+
+      if (g_str_equal (json_object_get_string_member (now, "status"), "processing"))
+        break;
+      g_assert_cmpstr (json_object_get_string_member (now, "status"), ==, "uploading");
+      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+      g_usleep (20 * 1000);
+    }
+
+  /* A host shutting down: the job stops, to be retried, nothing is lost. */
+  g_cancellable_cancel (cancellable);
+  g_assert_false (GPOINTER_TO_INT (g_thread_join (g_steal_pointer (&thread))));
+  g_assert_error (run.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_clear_error (&run.error);
+  g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+  image = get_image (f, sub, id);
+  g_assert_cmpstr (json_object_get_string_member (image, "status"), ==, "processing");
+  g_clear_pointer (&image, json_object_unref);
+
+  /* The retry finishes it. */
+  f->api.settings.debug_delay_ms = 0;
+  g_assert_true (tessera_api_on_object_created (&f->api, run.event, NULL, &error));
+  g_assert_no_error (error);
+  image = get_image (f, sub, id);
+  g_assert_cmpstr (json_object_get_string_member (image, "status"), ==, "ready");
+  g_assert_cmpint (json_object_get_int_member (image, "width"), ==, 320);
+
+  g_free (run.event);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1250,6 +1322,7 @@ main (int   argc,
   ADD ("/functions/images/purge", test_purge_trash);
   ADD ("/functions/object-created/ready", test_object_created_ready);
   ADD ("/functions/object-created/bad-bytes", test_object_created_bad_bytes);
+  ADD ("/functions/object-created/interrupted", test_object_created_interrupted);
 
 #undef ADD
 

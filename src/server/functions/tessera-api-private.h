@@ -17,10 +17,9 @@ typedef TesseraResponse *(*TesseraApiFunc) (TesseraApi      *api,
                                             GError         **error);
 
 /* The request body as a JSON object: 413 beyond settings.max_body_size, 400
- * when it is not an object. With @allow_empty, no body at all reads as `{}`. */
+ * when it is not an object (no body at all included). */
 JsonObject      *_tessera_api_parse_body         (TesseraApi      *api,
                                                   TesseraRequest  *request,
-                                                  gboolean         allow_empty,
                                                   GError         **error);
 TesseraResponse *_tessera_response_new_object    (guint            status,
                                                   JsonObject      *object);

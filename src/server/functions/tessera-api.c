@@ -35,6 +35,7 @@ tessera_api_settings_init_defaults (TesseraApiSettings *settings)
   settings->trash_retention_ms = (gint64) 30 * 24 * 60 * 60 * 1000;
   settings->max_body_size = 64 * 1024;
   settings->tag_threshold = 0.5;
+  settings->debug_delay_ms = 0;
 }
 
 /* Requests */
@@ -176,7 +177,6 @@ nests_deeper_than (const char *data,
 JsonObject *
 _tessera_api_parse_body (TesseraApi      *api,
                          TesseraRequest  *request,
-                         gboolean         allow_empty,
                          GError         **error)
 {
   gconstpointer data = NULL;
@@ -192,9 +192,6 @@ _tessera_api_parse_body (TesseraApi      *api,
                    api->settings.max_body_size);
       return NULL;
     }
-
-  if (size == 0 && allow_empty)
-    return json_object_new ();
 
   if (nests_deeper_than (data, size, MAX_BODY_DEPTH))
     {

@@ -52,6 +52,9 @@ typedef struct
   gint64  trash_retention_ms;   /* 30 days */
   gsize   max_body_size;        /* a JSON request body, 64 KiB */
   double  tag_threshold;        /* labels at or above become tags */
+  guint   debug_delay_ms;       /* test-only: on-object-created sleeps this long
+                                 * once the image is `processing`, so a test can
+                                 * kill the host mid-job; 0 */
 } TesseraApiSettings;
 
 typedef struct

@@ -32,7 +32,7 @@ parse_credentials (TesseraApi      *api,
                    const char     **password,
                    GError         **error)
 {
-  g_autoptr(JsonObject) body = _tessera_api_parse_body (api, request, FALSE, error);
+  g_autoptr(JsonObject) body = _tessera_api_parse_body (api, request, error);
 
   if (body == NULL ||
       !tessera_json_get_string (body, "username", TRUE, username, error) ||
@@ -102,7 +102,7 @@ _tessera_fn_refresh (TesseraApi      *api,
                      const char      *id,
                      GError         **error)
 {
-  g_autoptr(JsonObject) body = _tessera_api_parse_body (api, request, FALSE, error);
+  g_autoptr(JsonObject) body = _tessera_api_parse_body (api, request, error);
   g_autoptr(TesseraTokens) tokens = NULL;
   const char *refresh_token;
 
@@ -123,7 +123,7 @@ _tessera_fn_signout (TesseraApi      *api,
                      const char      *id,
                      GError         **error)
 {
-  g_autoptr(JsonObject) body = _tessera_api_parse_body (api, request, FALSE, error);
+  g_autoptr(JsonObject) body = _tessera_api_parse_body (api, request, error);
   const char *refresh_token;
 
   if (body == NULL ||

@@ -249,7 +249,7 @@ _tessera_fn_create_image (TesseraApi      *api,
                           const char      *unused,
                           GError         **error)
 {
-  g_autoptr(JsonObject) body = _tessera_api_parse_body (api, request, TRUE, error);
+  g_autoptr(JsonObject) body = _tessera_api_parse_body (api, request, error);
   g_autoptr(TesseraImageRecord) record = NULL;
   g_autoptr(JsonObject) answer = NULL;
   TesseraResponse *response;
@@ -549,7 +549,7 @@ _tessera_fn_patch_image (TesseraApi      *api,
   if (!check_image_id (id, error))
     return NULL;
 
-  body = _tessera_api_parse_body (api, request, FALSE, error);
+  body = _tessera_api_parse_body (api, request, error);
   if (body == NULL ||
       !get_patch_tags (body, "addTags", &add, error) ||
       !get_patch_tags (body, "removeTags", &remove, error))

@@ -337,6 +337,29 @@ is_transient (const GError *error)
   return !g_error_matches (error, TESSERA_ERROR, TESSERA_ERROR_NOT_FOUND);
 }
 
+/* Test-only: a window in which the image is `processing` and the job is in
+ * hand, for tests that kill the host mid-job. */
+static gboolean
+debug_delay (TesseraApi    *api,
+             GCancellable  *cancellable,
+             GError       **error)
+{
+  gint64 until = g_get_monotonic_time () + (gint64) api->settings.debug_delay_ms * 1000;
+
+  for (;;)
+    {
+      gint64 left = until - g_get_monotonic_time ();
+
+      if (g_cancellable_set_error_if_cancelled (cancellable, error))
+        return FALSE;
+      if (left <= 0)
+        break;
+      g_usleep (MIN (50 * 1000, left));
+    }
+
+  return TRUE;
+}
+
 static gboolean
 process_upload (TesseraApi    *api,
                 const char    *owner,
@@ -368,6 +391,9 @@ process_upload (TesseraApi    *api,
 
   if (!tessera_image_index_set_status (api->index, owner, id,
                                        TESSERA_IMAGE_STATUS_PROCESSING, NULL, error))
+    return FALSE;
+
+  if (api->settings.debug_delay_ms > 0 && !debug_delay (api, cancellable, error))
     return FALSE;
 
   job.file = tessera_object_store_fetch (api->objects, record->object_key, cancellable, error);
