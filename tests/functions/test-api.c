@@ -20,6 +20,7 @@
 #include "tessera-local-object-store.h"
 #include "tessera-local-user-pool.h"
 #include "tessera-server-config.h"
+#include "tessera-taggers.h"
 #include "tessera-util.h"
 
 typedef struct
@@ -1218,6 +1219,82 @@ test_object_created_bad_bytes (Fixture       *f,
   g_assert_cmpuint (count_images (f, sub, NULL), ==, 3);
 }
 
+/* The real local tagger, wired through on-object-created: confident labels
+ * become tags, the others stay labels, a person's own tags survive, and a
+ * second run changes nothing. */
+static void
+test_object_created_tagging (Fixture       *f,
+                             gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TesseraTagger) tagger = tessera_tagger_new_by_name ("local", NULL, &error);
+  g_autofree char *sub = NULL;
+  g_autofree char *id = NULL;
+  g_autofree char *path = NULL;
+  g_autofree char *jpeg = NULL;
+  g_autoptr(JsonObject) image = NULL;
+  g_autoptr(JsonObject) again = NULL;
+  g_autoptr(GHashTable) tags = g_hash_table_new (g_str_hash, g_str_equal);
+  JsonArray *labels;
+  JsonArray *tag_array;
+
+  g_assert_no_error (error);
+  if (tagger == NULL)
+    {
+      g_test_skip ("The local tagger is not built yet");
+      return;
+    }
+  f->api.tagger = tagger;
+
+  sub = new_user (f, "pia");
+  id = create_image (f, sub, "{\"filename\":\"noise.jpg\"}");
+  path = g_strdup_printf ("/images/%s", id);
+  {
+    g_autoptr(TesseraResponse) r = call (f, "PATCH", path, NULL, "{\"addTags\":[\"mine\"]}", sub);
+    g_assert_cmpuint (r->status, ==, 200);
+  }
+
+  jpeg = g_build_filename (f->dir, "noise.jpg", NULL);
+  write_jpeg (jpeg, 900, 300);
+  image = process (f, sub, id, jpeg);
+  g_assert_cmpstr (json_object_get_string_member (image, "status"), ==, "ready");
+
+  tag_array = json_object_get_array_member (image, "tags");
+  for (guint i = 0; i < json_array_get_length (tag_array); i++)
+    g_hash_table_add (tags, (gpointer) json_array_get_string_element (tag_array, i));
+  g_assert_true (g_hash_table_contains (tags, "mine"));
+
+  labels = json_object_get_array_member (image, "labels");
+  g_assert_cmpuint (json_array_get_length (labels), >, 0);
+  for (guint i = 0; i < json_array_get_length (labels); i++)
+    {
+      JsonObject *label = json_array_get_object_element (labels, i);
+      g_autofree char *name = tessera_tag_normalize (json_object_get_string_member (label, "name"), NULL);
+      double confidence = json_object_get_double_member (label, "confidence");
+
+      g_assert_nonnull (json_object_get_string_member (label, "source"));
+      g_assert_cmpfloat (confidence, >=, 0.0);
+      g_assert_cmpfloat (confidence, <=, 1.0);
+      if (name != NULL && confidence >= f->api.settings.tag_threshold)
+        g_assert_true (g_hash_table_contains (tags, name));
+    }
+
+  {
+    g_autofree char *key = g_strdup_printf ("u/%s/%s", sub, id);
+    g_autofree char *event = event_for_key (key);
+
+    g_assert_true (tessera_api_on_object_created (&f->api, event, NULL, &error));
+    g_assert_no_error (error);
+  }
+  again = get_image (f, sub, id);
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (again, "tags")), ==,
+                    json_array_get_length (tag_array));
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (again, "labels")), ==,
+                    json_array_get_length (labels));
+
+  f->api.tagger = NULL;
+}
+
 typedef struct
 {
   Fixture      *f;
@@ -1323,6 +1400,7 @@ main (int   argc,
   ADD ("/functions/object-created/ready", test_object_created_ready);
   ADD ("/functions/object-created/bad-bytes", test_object_created_bad_bytes);
   ADD ("/functions/object-created/interrupted", test_object_created_interrupted);
+  ADD ("/functions/object-created/tagging", test_object_created_tagging);
 
 #undef ADD
 
