@@ -92,7 +92,11 @@ TesseraResponse *tessera_api_handle          (TesseraApi       *api,
 /* The ObjectCreated handler. @event_json is an S3 event (`{"Records":[...]}`).
  * Returns TRUE when the job is done, including when the image was found bad
  * and marked failed (that is not worth retrying); FALSE with an error when
- * the job should be retried. */
+ * the job should be retried (G_IO_ERROR_CANCELLED when @cancellable was
+ * cancelled). Safe to call from several threads at once. The host must have
+ * called VIPS_INIT() and should turn off libvips' operation cache
+ * (vips_cache_set_max (0)): a re-uploaded object is re-read by the same
+ * path, and must not be answered from the cache. */
 gboolean         tessera_api_on_object_created (TesseraApi     *api,
                                                 const char     *event_json,
                                                 GCancellable   *cancellable,
