@@ -18,7 +18,7 @@
 #define THUMB_SIDE            64
 #define DOMINANT_FRACTION     0.20   /* of the pixels */
 #define MAX_COLOURS           3
-#define BW_CHROMATIC_FRACTION 0.02
+#define BW_CHROMATIC_FRACTION 0.005
 #define DARK_LUMA             0.22
 #define BRIGHT_LUMA           0.72
 #define PANORAMA_RATIO        2.0
@@ -183,8 +183,9 @@ tessera_colour_stats_compute (VipsImage           *image,
       stats->fraction[c] += 1;
       stats->mean_luma += (0.299 * r + 0.587 * g + 0.114 * b) / 255.;
       stats->mean_saturation += s;
-      /* Visible colour: saturated enough and not too dark to show it. */
-      if (s * v > 0.15)
+      /* Visible colour: channels apart by more than JPEG's chroma noise
+       * leaves on a grey picture. */
+      if (MAX (r, MAX (g, b)) - MIN (r, MIN (g, b)) >= 16)
         chromatic++;
     }
 
@@ -241,7 +242,7 @@ tessera_colour_tag (VipsImage           *image,
   mono = stats.chromatic_fraction < BW_CHROMATIC_FRACTION;
   if (mono)
     tessera_image_record_add_label (record, "black and white",
-                                    1.0 - stats.chromatic_fraction * 10,
+                                    1.0 - stats.chromatic_fraction * 20,
                                     TESSERA_COLOUR_SOURCE);
 
   if (stats.mean_luma < DARK_LUMA)

@@ -17,12 +17,14 @@
 # pragma GCC diagnostic push
 # pragma GCC diagnostic ignored "-Wstrict-prototypes"
 # include <tesseract/capi.h>
+# include <leptonica/allheaders.h>
 # pragma GCC diagnostic pop
 #endif
 
 /* Measured on the labelled pictures (docs/tagging.md). */
 #define WORD_MIN_CONFIDENCE   80.0   /* Tesseract's 0..100 */
-#define TEXT_MIN_WORDS        1
+#define TEXT_MIN_LETTERS      6      /* one lone short word is usually noise */
+#define DEADLINE_MS           4000
 #define DOCUMENT_MIN_WORDS    12
 #define DOCUMENT_MIN_EXTENT   0.45
 #define MAX_TEXT_BYTES        4096
@@ -63,6 +65,9 @@ tessera_ocr_new (GError **error)
   /* Tesseract's OpenMP would take every core for one picture while other
    * jobs wait; read once, when the runtime starts. */
   g_setenv ("OMP_THREAD_LIMIT", "1", FALSE);
+
+  /* Leptonica reports every odd box on stderr; our errors say enough. */
+  setMsgSeverity (L_SEVERITY_NONE);
 
   self->api = TessBaseAPICreate ();
   if (TessBaseAPIInit3 (self->api, NULL, "eng") != 0)
@@ -120,7 +125,11 @@ tessera_ocr_recognize (TesseraOcr         *self,
 {
 #ifdef TESSERA_HAVE_TESSERACT
   g_autoptr(GMutexLocker) locker = NULL;
+  g_autofree guint8 *small_data = NULL;
+  TesseraGrey small;
   TessResultIterator *it;
+  ETEXT_DESC *monitor;
+  int longest;
   double conf_sum = 0, area = 0;
   int min_x = G_MAXINT, min_y = G_MAXINT, max_x = 0, max_y = 0;
 
@@ -134,17 +143,30 @@ tessera_ocr_recognize (TesseraOcr         *self,
   if (grey->width < 8 || grey->height < 8)
     return TRUE;
 
+  longest = MAX (grey->width, grey->height);
+  if (longest > TESSERA_OCR_MAX_SIDE)
+    {
+      double down = (double) longest / TESSERA_OCR_MAX_SIDE;
+
+      small.width = MAX (1, (int) (grey->width / down));
+      small.height = MAX (1, (int) (grey->height / down));
+      small.stride = small.width;
+      small_data = g_malloc ((gsize) small.width * small.height);
+      tessera_grey_resize (grey, small_data, small.width, small.height);
+      small.data = small_data;
+      grey = &small;
+    }
+
   locker = g_mutex_locker_new (&self->lock);
   TessBaseAPISetImage (self->api, grey->data, grey->width, grey->height, 1, grey->stride);
   TessBaseAPISetSourceResolution (self->api, 70);
-  if (TessBaseAPIRecognize (self->api, NULL) != 0)
-    {
-      TessBaseAPIClear (self->api);
-      g_set_error (error, TESSERA_ERROR, TESSERA_ERROR_UNPROCESSABLE,
-                   "Tesseract could not read the picture");
-      return FALSE;
-    }
-
+  /* A page of tiny glyphs (a sheet of digits) can keep Tesseract busy for
+   * a minute; what it has read by the deadline is what we keep. */
+  monitor = TessMonitorCreate ();
+  TessMonitorSetDeadlineMSecs (monitor, DEADLINE_MS);
+  if (TessBaseAPIRecognize (self->api, monitor) != 0)
+    g_debug ("Tesseract stopped at the deadline or failed; keeping what it read");
+  TessMonitorDelete (monitor);
   it = TessBaseAPIGetIterator (self->api);
   if (it != NULL)
     {
@@ -161,6 +183,7 @@ tessera_ocr_recognize (TesseraOcr         *self,
               && TessPageIteratorBoundingBox (page, RIL_WORD, &l, &t, &r, &b))
             {
               g_ptr_array_add (result->words, g_strdup (text));
+              result->letters += g_utf8_strlen (text, -1);
               conf_sum += conf / 100.0;
               area += (double) (r - l) * (b - t);
               min_x = MIN (min_x, l);
@@ -207,7 +230,7 @@ tessera_ocr_tag (TesseraOcr          *self,
   if (!tessera_ocr_recognize (self, grey, &result, error))
     return FALSE;
 
-  if (result.words->len >= TEXT_MIN_WORDS)
+  if (result.letters >= TEXT_MIN_LETTERS)
     {
       text = g_string_new (NULL);
       for (guint i = 0; i < result.words->len; i++)

@@ -15,12 +15,13 @@ G_BEGIN_DECLS
 #define TESSERA_OCR_SOURCE "local/text"
 
 /* Tesseract finds letters of 20 px and more best; this keeps a page legible
- * and a 12-megapixel photograph under a few seconds. */
-#define TESSERA_OCR_MAX_SIDE 1600
+ * and a 12-megapixel photograph to a second or two. */
+#define TESSERA_OCR_MAX_SIDE 1280
 
 typedef struct
 {
   GPtrArray *words;           /* element-type utf8: the confident words, in reading order */
+  glong      letters;         /* characters in those words */
   double     mean_confidence; /* of those words, 0..1 */
   double     text_area;       /* fraction of the picture their boxes cover */
   double     text_extent;     /* fraction covered by the box around them all */
