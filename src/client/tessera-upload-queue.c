@@ -387,8 +387,21 @@ upload_done_cb (GObject      *object,
       _tessera_upload_item_set_error_message (item, NULL);
       _tessera_upload_item_set_progress (item, tessera_upload_item_get_size (item),
                                          tessera_upload_item_get_size (item));
-      /* A duplicate of our own interrupted attempt is this very upload. */
-      _tessera_upload_item_set_state (item, duplicate && !job->resumed
+      /* A duplicate of our own interrupted attempt is this very upload.
+       * Two copies of one file sent at once both complete the same image
+       * (the server hands out one form per sha256): the later is the
+       * duplicate. */
+      if (!duplicate || job->resumed)
+        duplicate = FALSE;
+      for (guint i = 0; i < self->items->len && !duplicate; i++)
+        {
+          TesseraUploadItem *other = g_ptr_array_index (self->items, i);
+
+          duplicate = other != item &&
+                      tessera_upload_item_get_state (other) == TESSERA_UPLOAD_STATE_DONE &&
+                      g_strcmp0 (tessera_upload_item_get_image_id (other), image_id) == 0;
+        }
+      _tessera_upload_item_set_state (item, duplicate
                                             ? TESSERA_UPLOAD_STATE_DUPLICATE
                                             : TESSERA_UPLOAD_STATE_DONE);
       g_signal_emit (self, signals[ITEM_FINISHED], 0, item);
