@@ -31,6 +31,7 @@ struct _TesseraTestServer
   char        *data_dir;
   char        *url;
   guint        port;          /* kept across restarts, 0 before the first */
+  gboolean     expect_continue;
   GSubprocess *process;
   SoupSession *session;
 };
@@ -485,6 +486,15 @@ resolve_url (TesseraTestServer *self,
   return g_strconcat (self->url, path_or_url, NULL);
 }
 
+void
+tessera_test_server_set_expect_continue (TesseraTestServer *self,
+                                         gboolean           expect)
+{
+  g_return_if_fail (TESSERA_IS_TEST_SERVER (self));
+
+  self->expect_continue = !!expect;
+}
+
 static TesseraTestResponse *
 send_message (TesseraTestServer *self,
               SoupMessage       *msg)
@@ -493,6 +503,10 @@ send_message (TesseraTestServer *self,
   TesseraTestResponse *response;
   gsize size = 0;
   const char *data;
+
+  if (self->expect_continue)
+    soup_message_headers_set_expectations (soup_message_get_request_headers (msg),
+                                           SOUP_EXPECTATION_CONTINUE);
 
   response = g_new0 (TesseraTestResponse, 1);
   response->body = soup_session_send_and_read (self->session, msg, NULL, &error);

@@ -97,6 +97,12 @@ void                 tessera_test_server_set_config     (TesseraTestServer  *sel
                                                          const char         *key,
                                                          const char         *value);
 
+/* When TRUE, requests with a body send `Expect: 100-continue` (as curl does
+ * for big bodies), so a server that refuses early is heard before the body
+ * is sent. FALSE by default: a plain client just sends the body. */
+void                 tessera_test_server_set_expect_continue (TesseraTestServer *self,
+                                                              gboolean           expect);
+
 /* @path_or_url: "/images?limit=2" (relative to the server) or a full URL.
  * @authorization: the whole Authorization header value, or NULL for none.
  * @json_body: request body sent as application/json, or NULL. */

@@ -186,8 +186,11 @@ test_oversized_json (Fixture       *fixture,
   g_autoptr(GString) tags = g_string_new ("{\"addTags\":[");
   g_autoptr(TesseraTestResponse) signin = NULL;
 
-  g_test_summary ("A JSON body over max-body-size (64 KiB; also 2 MiB) answers 413: the "
-                  "user is not created, no tag is added");
+  g_test_summary ("A JSON body over max-body-size (64 KiB; also 2 MiB), sent with "
+                  "Expect: 100-continue, answers 413: the user is not created, no tag is "
+                  "added");
+
+  tessera_test_server_set_expect_continue (fixture->server, TRUE);
 
   for (guint i = 0; i < 70 * 1024; i++)
     g_string_append_c (big, 'a');
@@ -204,10 +207,29 @@ test_oversized_json (Fixture       *fixture,
     g_string_append_c (big, ' ');
   expect (fixture, "POST", "/signin", big->str, 413);
 
+  tessera_test_server_set_expect_continue (fixture->server, FALSE);
   signin = tessera_test_server_request (fixture->server, "POST", "/signin", NULL,
                                         "{\"username\":\"bigbody\",\"password\":\"aaaa\"}");
   g_assert_cmpuint (signin->status, ==, 401);
 
+  assert_unchanged (fixture);
+}
+
+static void
+test_oversized_json_plain (Fixture       *fixture,
+                           gconstpointer  user_data)
+{
+  g_autoptr(GString) big = g_string_new ("{\"username\":\"bigbody\",\"password\":\"");
+
+  g_test_summary ("A plain client (no Expect: 100-continue) that sends a 2 MiB JSON body "
+                  "must still read the 413: the server may stop reading, but must not reset "
+                  "the connection under the client before it has the answer");
+
+  for (guint i = 0; i < 2 * 1024 * 1024; i++)
+    g_string_append_c (big, 'a');
+  g_string_append (big, "\"}");
+
+  expect (fixture, "POST", "/signup", big->str, 413);
   assert_unchanged (fixture);
 }
 
@@ -582,6 +604,7 @@ main (int   argc,
 
   ADD ("malformed-json", test_malformed_json);
   ADD ("oversized-json", test_oversized_json);
+  ADD ("oversized-json-plain-client", test_oversized_json_plain);
   ADD ("wrong-types", test_wrong_types);
   ADD ("missing-fields", test_missing_fields);
   ADD ("bad-tags", test_bad_tags);
