@@ -1146,6 +1146,18 @@ test_object_created_ready (Fixture       *f,
   g_assert_cmpint (json_object_get_int_member (again, "width"), ==, 640);
   g_assert_cmpstr (json_object_get_string_member (again, "contentType"), ==, "image/jpeg");
 
+  /* An upload that arrives after its image was deleted for good is removed:
+   * nothing else would ever find it. */
+  {
+    g_autofree char *late = g_strdup_printf ("u/%s/0d6f7c5e-2b1a-4c8e-9f3d-5a4b3c2d1e0f", sub);
+    g_autofree char *late_event = event_for_key (late);
+
+    put_object (f, late, jpeg);
+    g_assert_true (tessera_api_on_object_created (&f->api, late_event, NULL, &error));
+    g_assert_no_error (error);
+    g_assert_false (object_exists (f, late));
+  }
+
   /* Events for thumbnails, foreign keys, missing records, junk: nothing to
    * do and nothing to retry. */
   {

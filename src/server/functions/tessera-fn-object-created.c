@@ -29,6 +29,11 @@
 #define PREVIEW_SIZE   1024
 #define THUMBNAIL_SIZE 256
 
+/* Derived objects live next to the upload; the event handler ignores their
+ * keys (they are not `u/<sub>/<uuid>`), so writing them triggers nothing. */
+#define PREVIEW_KEY(object_key)   g_strdup_printf ("%s.preview.webp", object_key)
+#define THUMBNAIL_KEY(object_key) g_strdup_printf ("%s.thumb.webp", object_key)
+
 /* libvips 8.14 declares no autoptr for VipsImage; an alias of our own
  * cannot clash with one a later libvips or another file declares. */
 typedef VipsImage OwnedVipsImage;
@@ -210,8 +215,8 @@ step_thumbnails (Job     *job,
                  GError **error)
 {
   g_autoptr(OwnedVipsImage) thumbnail = NULL;
-  g_autofree char *preview_key = g_strdup_printf ("%s.preview.webp", job->result->object_key);
-  g_autofree char *thumbnail_key = g_strdup_printf ("%s.thumb.webp", job->result->object_key);
+  g_autofree char *preview_key = PREVIEW_KEY (job->result->object_key);
+  g_autofree char *thumbnail_key = THUMBNAIL_KEY (job->result->object_key);
 
   if (vips_thumbnail (job->path, &job->preview, PREVIEW_SIZE,
                       "size", VIPS_SIZE_DOWN, NULL) != 0)
@@ -360,6 +365,27 @@ debug_delay (TesseraApi    *api,
   return TRUE;
 }
 
+/* An object whose record is gone: the image was deleted for good while its
+ * form was still valid, or while it was being processed. (A record is
+ * always inserted before its form is handed out, so this is no race with
+ * POST /images.) Nothing would ever remove these objects otherwise. */
+static gboolean
+remove_orphan (TesseraApi  *api,
+               const char  *owner,
+               const char  *id,
+               GError     **error)
+{
+  g_autofree char *key = g_strdup_printf ("u/%s/%s", owner, id);
+  g_autofree char *preview_key = PREVIEW_KEY (key);
+  g_autofree char *thumbnail_key = THUMBNAIL_KEY (key);
+
+  g_debug ("Image %s of %s: no record, removing its objects", id, owner);
+
+  return tessera_object_store_remove (api->objects, key, error) &&
+         tessera_object_store_remove (api->objects, preview_key, error) &&
+         tessera_object_store_remove (api->objects, thumbnail_key, error);
+}
+
 static gboolean
 process_upload (TesseraApi    *api,
                 const char    *owner,
@@ -379,8 +405,7 @@ process_upload (TesseraApi    *api,
           g_propagate_error (error, g_steal_pointer (&local_error));
           return FALSE;
         }
-      g_debug ("Image %s of %s: no record, nothing to do", id, owner);
-      return TRUE;
+      return remove_orphan (api, owner, id, error);
     }
 
   if (record->trashed_at != 0)
