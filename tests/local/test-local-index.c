@@ -797,6 +797,12 @@ test_tag_counts_consistent (IndexFixture  *fixture,
             }
           g_assert_cmpuint (listed, ==, counts->len);
         }
+
+      /* Each image's n_tags, which "untagged" relies on. */
+      g_assert_cmpint (test_db_query_int (fixture->db.db,
+                                          "SELECT count(*) FROM images i WHERE n_tags != "
+                                          "(SELECT count(*) FROM image_tags t WHERE t.image_id = i.id)",
+                                          NULL), ==, 0);
     }
 }
 

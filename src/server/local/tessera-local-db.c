@@ -76,11 +76,15 @@ static const char * const migrations[] = {
   "  thumbnail_key TEXT,"
   "  preview_key TEXT,"
   "  labels TEXT NOT NULL DEFAULT '[]',"
-  "  metadata TEXT"
+  "  metadata TEXT,"
+  "  n_tags INTEGER NOT NULL DEFAULT 0"  /* rows in image_tags, kept by triggers */
   ");"
   /* The gallery and the trash, newest first, and the keyset cursor. */
   "CREATE INDEX images_by_owner_time ON images (owner, trashed_at, created_at DESC, id DESC);"
   "CREATE INDEX images_by_owner_sha256 ON images (owner, sha256);"
+  /* "Untagged" is rare once a tagger has run: find those directly. */
+  "CREATE INDEX images_untagged ON images (owner, created_at DESC, id DESC)"
+  "  WHERE n_tags = 0 AND trashed_at = 0;"
   /* The trash purge looks across owners at the few trashed rows only. */
   "CREATE INDEX images_trashed ON images (trashed_at) WHERE trashed_at != 0;"
   /* owner and created_at are the image's (set on insert from the images
@@ -123,12 +127,18 @@ static const char * const migrations[] = {
   "    FROM image_tags WHERE image_id = NEW.id"
   "  ON CONFLICT (owner, tag) DO UPDATE SET count = count + excluded.count;"
   "END;"
-  /* Tags go before their image, while the image still says whether they
-   * counted (the foreign key's cascade would run after it is gone). */
-  "CREATE TRIGGER images_deleted_tags BEFORE DELETE ON images "
+  "CREATE TRIGGER image_tags_added AFTER INSERT ON image_tags "
   "BEGIN"
-  "  DELETE FROM image_tags WHERE image_id = OLD.id;"
+  "  UPDATE images SET n_tags = n_tags + 1 WHERE id = NEW.image_id;"
   "END;"
+  "CREATE TRIGGER image_tags_removed AFTER DELETE ON image_tags "
+  "BEGIN"
+  "  UPDATE images SET n_tags = n_tags - 1 WHERE id = OLD.image_id;"
+  "END;"
+  /* NB: delete an image's tags before the image, as
+   * tessera_local_index_remove() does: the foreign key's cascade runs once
+   * the image row is gone, when the triggers can no longer tell whether
+   * its tags were counted. */
   "CREATE TABLE jobs ("
   "  id INTEGER PRIMARY KEY,"
   "  event TEXT NOT NULL,"

@@ -526,7 +526,7 @@ append_image_filter (GString                 *sql,
                      guint                    n_tags)
 {
   if (query->untagged)
-    g_string_append (sql, " AND NOT EXISTS (SELECT 1 FROM image_tags x WHERE x.image_id = images.id)");
+    g_string_append (sql, " AND images.n_tags = 0");
   else if (n_tags > 0 && query->match == TESSERA_TAG_MATCH_ANY)
     g_string_append (sql,
                      " AND EXISTS (SELECT 1 FROM image_tags x WHERE x.image_id = images.id"
@@ -560,8 +560,9 @@ append_tag_range (GString    *sql,
  * than left to statistics: a page costs about `limit` index steps, not a
  * pass over the user's images.
  *
- * - no tag filter, untagged, or "any" of very many tags: the images
- *   index (owner, trashed_at, created_at DESC, id DESC);
+ * - no tag filter, or "any" of very many tags: the images index (owner,
+ *   trashed_at, created_at DESC, id DESC);
+ * - untagged: the partial index of untagged gallery images;
  * - the trash (small): its range of that index, sorted;
  * - "all": walk the range of the rarest of the tags in image_tags (owner,
  *   tag, created_at DESC, image_id DESC), checking the others by primary
@@ -593,7 +594,8 @@ list_sql (const TesseraImageQuery *query,
   else if (query->untagged || n_tags == 0 ||
            (query->match == TESSERA_TAG_MATCH_ANY && n_tags > MAX_ANY_RANGES))
     {
-      g_string_append (sql, "images WHERE images.owner = :owner AND images.trashed_at = 0");
+      g_string_append (sql, query->untagged ? "images INDEXED BY images_untagged" : "images");
+      g_string_append (sql, " WHERE images.owner = :owner AND images.trashed_at = 0");
       if (after)
         g_string_append (sql, " AND (images.created_at, images.id) < (:after_created_at, :after_id)");
       append_image_filter (sql, query, n_tags);
@@ -920,16 +922,38 @@ tessera_local_index_remove (TesseraImageIndex  *index,
   g_autoptr(TesseraLocalConn) conn = tessera_local_db_acquire (self->db);
   sqlite3_stmt *stmt;
 
-  /* Its tags go with it (a trigger, before the row, keeps tag_counts). */
-  if (!(stmt = tessera_local_conn_prepare (conn,
-                                           "DELETE FROM images WHERE id = :id AND owner = :owner",
-                                           error)))
+  if (!tessera_local_conn_begin (conn, error))
     return FALSE;
+
+  /* The tags first, while the image row still tells the tag_counts
+   * triggers whether they counted (see the schema). */
+  if (!(stmt = tessera_local_conn_prepare (conn,
+                                           "DELETE FROM image_tags WHERE image_id = :id AND owner = :owner",
+                                           error)))
+    goto failed;
 
   bind_text (stmt, ":id", id);
   bind_text (stmt, ":owner", owner);
 
-  return change_one (conn, stmt, error);
+  if (!step_done (conn, stmt, error))
+    goto failed;
+
+  if (!(stmt = tessera_local_conn_prepare (conn,
+                                           "DELETE FROM images WHERE id = :id AND owner = :owner",
+                                           error)))
+    goto failed;
+
+  bind_text (stmt, ":id", id);
+  bind_text (stmt, ":owner", owner);
+
+  if (!change_one (conn, stmt, error))
+    goto failed;
+
+  return tessera_local_conn_commit (conn, error);
+
+failed:
+  tessera_local_conn_rollback (conn);
+  return FALSE;
 }
 
 static GPtrArray *
