@@ -21,6 +21,8 @@
 
 /* A stalled client cannot hold a thread of the pool for long. */
 #define CONNECTION_TIMEOUT_S 60
+/* A body this big and 16 times over its limit is not read to be dropped. */
+#define FAR_BEYOND_REASON (G_GUINT64_CONSTANT (256) * 1024 * 1024)
 
 struct _TesseraGateway
 {
@@ -279,7 +281,7 @@ tessera_gateway_refuse_body_early (struct MHD_Connection *connection,
     return FALSE;
 
   return (expect != NULL && g_ascii_strcasecmp (expect, "100-continue") == 0) ||
-         length / 16 > (guint64) limit;
+         (length / 16 > (guint64) limit && length > FAR_BEYOND_REASON);
 }
 
 static gboolean

@@ -110,6 +110,7 @@ fill_api_settings (TesseraApiSettings        *settings,
   settings->trash_retention_ms = config->trash_retention * 1000;
   settings->max_body_size = config->max_body_size;
   settings->tag_threshold = config->tagger_threshold;
+  settings->debug_delay_ms = config->job_debug_delay_ms;
 }
 
 static int
@@ -220,7 +221,6 @@ run (void)
   worker_settings.n_threads = config->workers;
   worker_settings.max_attempts = config->job_max_attempts;
   worker_settings.retry_base = config->job_retry_base;
-  worker_settings.debug_delay_ms = config->job_debug_delay_ms;
   worker_settings.purge_interval = config->purge_interval;
   worker_settings.stop_timeout_ms = STOP_TIMEOUT_MS;
   worker = tessera_worker_new (&api, queue, &worker_settings);

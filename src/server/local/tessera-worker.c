@@ -44,7 +44,6 @@ tessera_worker_settings_init_defaults (TesseraWorkerSettings *settings)
   settings->n_threads = 2;
   settings->max_attempts = 5;
   settings->retry_base = 2;
-  settings->debug_delay_ms = 0;
   settings->purge_interval = 3600;
   settings->stop_timeout_ms = 10000;
 }
@@ -101,14 +100,6 @@ run_job (TesseraWorker   *self,
   gint64 started = g_get_monotonic_time ();
 
   g_debug ("Job %" G_GINT64_FORMAT " (%s), attempt %u", job->id, key ? key : "?", job->attempts);
-
-  if (self->settings.debug_delay_ms > 0)
-    {
-      gint64 until = g_get_monotonic_time () + (gint64) self->settings.debug_delay_ms * 1000;
-
-      while (g_get_monotonic_time () < until && !g_cancellable_is_cancelled (self->cancellable))
-        g_usleep (MIN (50 * 1000, until - g_get_monotonic_time ()));
-    }
 
   if (!g_cancellable_set_error_if_cancelled (self->cancellable, &error) &&
       tessera_api_on_object_created (self->api, job->event, self->cancellable, &error))

@@ -17,7 +17,6 @@ typedef struct
   guint n_threads;        /* 2 */
   guint max_attempts;     /* 5: then the job is dead */
   guint retry_base;       /* seconds: retry n waits retry_base * 2^(n-1), plus jitter */
-  guint debug_delay_ms;   /* tests only: a sleep in every job */
   guint purge_interval;   /* seconds between trash purges; the first runs at start */
   guint stop_timeout_ms;  /* how long stop() lets the jobs in hand finish */
 } TesseraWorkerSettings;
