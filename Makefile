@@ -7,7 +7,7 @@ TESTBUILD  ?= _build-test
 DATA_DIR   ?= $(HOME)/.local/share/tessera/server
 LISTEN     ?= 127.0.0.1:8080
 
-.PHONY: all setup build run test bench clean
+.PHONY: all setup build run run-server test bench clean
 
 all: build
 
@@ -20,8 +20,19 @@ $(BUILD)/build.ninja:
 build: setup $(BUILD)/build.ninja
 	ninja -C $(BUILD)
 
-# The main job on the embedded default: the local API host on loopback.
+# The main job on the embedded default. On a desktop: the app, which runs
+# the bundled tessera-server itself ("This computer"). Without a display:
+# the local API host on loopback, in the foreground.
 run: build
+	@if [ -n "$$WAYLAND_DISPLAY$$DISPLAY" ]; then \
+	  TESSERA_SERVER=$(CURDIR)/$(BUILD)/src/server/local/tessera-server \
+	  GSETTINGS_SCHEMA_DIR=$(CURDIR)/$(BUILD)/data \
+	  $(BUILD)/src/app/tessera; \
+	else \
+	  $(MAKE) --no-print-directory run-server; \
+	fi
+
+run-server: build
 	$(BUILD)/src/server/local/tessera-server --data-dir "$(DATA_DIR)" --listen $(LISTEN)
 
 $(TESTBUILD)/build.ninja:
