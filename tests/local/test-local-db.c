@@ -107,6 +107,43 @@ test_newer_schema_refused (TestDb        *fixture,
   g_assert_nonnull (strstr (error->message, "newer"));
 }
 
+static gpointer
+open_thread (gpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  TesseraLocalDb *db = tessera_local_db_open (data, &error);
+
+  g_assert_no_error (error);
+
+  return db;
+}
+
+/* Several processes (here threads, each with its own connection) opening a
+ * new file at once: one migrates, the others find it done. */
+static void
+test_concurrent_first_open (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("tessera-local-XXXXXX", NULL);
+  g_autofree char *path = g_build_filename (dir, "tessera.db", NULL);
+  GThread *threads[4];
+
+  for (guint i = 0; i < G_N_ELEMENTS (threads); i++)
+    threads[i] = g_thread_new ("open", open_thread, path);
+
+  for (guint i = 0; i < G_N_ELEMENTS (threads); i++)
+    {
+      g_autoptr(TesseraLocalDb) db = g_thread_join (threads[i]);
+
+      g_assert_nonnull (db);
+      g_assert_cmpint (tessera_local_db_get_version (db), ==, 1);
+      g_assert_cmpint (test_db_query_int (db,
+                                          "SELECT count(*) FROM sqlite_schema WHERE name = ?1",
+                                          "images"), ==, 1);
+    }
+
+  test_db_remove_files (dir);
+}
+
 static void
 test_not_a_database (void)
 {
@@ -303,6 +340,7 @@ main (int   argc,
   g_test_add ("/local-db/migrate-fresh", TestDb, NULL, test_db_setup, test_migrate_fresh, test_db_teardown);
   g_test_add ("/local-db/reopen-keeps-data", TestDb, NULL, test_db_setup, test_reopen_keeps_data, test_db_teardown);
   g_test_add ("/local-db/newer-schema-refused", TestDb, NULL, test_db_setup, test_newer_schema_refused, test_db_teardown);
+  g_test_add_func ("/local-db/concurrent-first-open", test_concurrent_first_open);
   g_test_add_func ("/local-db/not-a-database", test_not_a_database);
   g_test_add ("/local-db/prepare-cached", TestDb, NULL, test_db_setup, test_prepare_is_cached_and_reset, test_db_teardown);
   g_test_add ("/local-db/constraint-errors", TestDb, NULL, test_db_setup, test_constraint_errors, test_db_teardown);
