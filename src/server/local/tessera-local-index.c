@@ -1125,17 +1125,3 @@ tessera_local_index_new (TesseraLocalDb *db)
                        "db", db,
                        NULL);
 }
-
-/**
- * tessera_local_index_get_db:
- * @self: a #TesseraLocalIndex
- *
- * Returns: (transfer none): the database
- */
-TesseraLocalDb *
-tessera_local_index_get_db (TesseraLocalIndex *self)
-{
-  g_return_val_if_fail (TESSERA_IS_LOCAL_INDEX (self), NULL);
-
-  return self->db;
-}

@@ -16,7 +16,6 @@ G_BEGIN_DECLS
 
 G_DECLARE_FINAL_TYPE (TesseraLocalIndex, tessera_local_index, TESSERA, LOCAL_INDEX, GObject)
 
-TesseraLocalIndex *tessera_local_index_new    (TesseraLocalDb    *db);
-TesseraLocalDb    *tessera_local_index_get_db (TesseraLocalIndex *self);
+TesseraLocalIndex *tessera_local_index_new (TesseraLocalDb *db);
 
 G_END_DECLS
