@@ -858,18 +858,27 @@ find_objects_in (const char *dir_path,
 }
 
 GPtrArray *
-tessera_test_server_find_objects (TesseraTestServer *self,
-                                  const char        *needle,
-                                  GBytes            *content)
+tessera_test_server_find_files (TesseraTestServer *self,
+                                const char        *subdir,
+                                const char        *needle,
+                                GBytes            *content)
 {
-  g_autofree char *objects = NULL;
+  g_autofree char *dir = NULL;
   GPtrArray *found = g_ptr_array_new_with_free_func (g_free);
 
   g_return_val_if_fail (TESSERA_IS_TEST_SERVER (self), found);
 
-  objects = g_build_filename (self->data_dir, "objects", NULL);
-  find_objects_in (objects, needle, content, found);
+  dir = g_build_filename (self->data_dir, subdir, NULL);
+  find_objects_in (dir, needle, content, found);
   return found;
+}
+
+GPtrArray *
+tessera_test_server_find_objects (TesseraTestServer *self,
+                                  const char        *needle,
+                                  GBytes            *content)
+{
+  return tessera_test_server_find_files (self, "objects", needle, content);
 }
 
 GBytes *

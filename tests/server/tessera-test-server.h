@@ -158,8 +158,14 @@ JsonObject          *tessera_test_server_wait_for_status (TesseraTestServer *sel
                                                          const char         *status,
                                                          guint               timeout_s);
 
-/* Every regular file under DATA_DIR/objects whose path contains @needle, or
- * whose content equals @content when not NULL. */
+/* Every regular file under DATA_DIR/@subdir (the whole data directory when
+ * @subdir is NULL) whose path contains @needle, or whose content equals
+ * @content, when they are not NULL. (transfer full): paths */
+GPtrArray           *tessera_test_server_find_files     (TesseraTestServer  *self,
+                                                         const char         *subdir,
+                                                         const char         *needle,
+                                                         GBytes             *content);
+/* tessera_test_server_find_files() under DATA_DIR/objects. */
 GPtrArray           *tessera_test_server_find_objects   (TesseraTestServer  *self,
                                                          const char         *needle,
                                                          GBytes             *content);

@@ -477,7 +477,8 @@ test_delete_restore (void)
   g_assert_cmpstr (tessera_test_response_get_string (again, "status"), ==, "ready");
 }
 
-/* Waits until no file under objects/ has @id in its path or @data as content. */
+/* Waits until no file in the data directory (objects, their metadata,
+ * thumbnails) has @id in its path or @data as its content. */
 static gboolean
 wait_objects_gone (TesseraTestServer *server,
                    const char        *id,
@@ -488,7 +489,7 @@ wait_objects_gone (TesseraTestServer *server,
 
   for (;;)
     {
-      g_autoptr(GPtrArray) left = tessera_test_server_find_objects (server, id, data);
+      g_autoptr(GPtrArray) left = tessera_test_server_find_files (server, NULL, id, data);
 
       if (left->len == 0)
         return TRUE;

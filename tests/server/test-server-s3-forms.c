@@ -107,16 +107,20 @@ assert_s3_error (TesseraTestResponse *r,
     }
 }
 
-/* Nothing written: no new file under objects/, Alice's image still waits. */
+/* Nothing written: no file anywhere with those bytes, no new object, no
+ * temporary file left behind, Alice's image still waits. */
 static void
 assert_nothing_written (Fixture *fixture,
                         GBytes  *data)
 {
-  g_autoptr(GPtrArray) same = tessera_test_server_find_objects (fixture->server, NULL, data);
+  g_autoptr(GPtrArray) same = tessera_test_server_find_files (fixture->server, NULL, NULL, data);
+  g_autoptr(GPtrArray) temporary = tessera_test_server_find_files (fixture->server, "uploads",
+                                                                   "", NULL);
   g_autofree char *path = g_strdup_printf ("/images/%s", fixture->image_id);
   g_autoptr(TesseraTestResponse) r = NULL;
 
   g_assert_cmpuint (same->len, ==, 0);
+  g_assert_cmpuint (temporary->len, ==, 0);
   g_assert_cmpuint (count_objects (fixture->server), ==, fixture->n_objects);
   g_assert_true (tessera_test_server_is_running (fixture->server));
 
