@@ -461,8 +461,9 @@ disk_read_cb (GObject      *object,
  * tessera_thumbnail_loader_load_async:
  * @self: a #TesseraThumbnailLoader
  * @image: the image whose thumbnail to load
- * @cancellable: (nullable): a #GCancellable; cancelling it abandons this
- *   request, not the shared load other requests may wait for
+ * @cancellable: (nullable): a #GCancellable; cancelling it makes this
+ *   request end with an error when the shared load (which other requests
+ *   may wait for, and which fills the caches) completes
  * @callback: called when done
  * @user_data: closure
  *

@@ -25,6 +25,7 @@
 #define DEFAULT_MAX_ATTEMPTS 8
 #define RETRY_BASE_MS        500
 #define RETRY_CAP_MS         30000
+#define SAVE_DELAY_MS        250
 
 /* What the queue knows about an item beyond what the item shows. */
 typedef struct
@@ -48,6 +49,7 @@ struct _TesseraUploadQueue
   guint          max_attempts;
   guint          n_running;
   guint          pump_source;
+  guint          save_source;
   gboolean       busy;
 };
 
@@ -134,7 +136,7 @@ list_model_iface_init (GListModelInterface *iface)
 /* Persistence ---------------------------------------------------------------- */
 
 static void
-save_state (TesseraUploadQueue *self)
+write_state (TesseraUploadQueue *self)
 {
   g_autoptr(JsonBuilder) builder = json_builder_new ();
   g_autoptr(JsonGenerator) generator = json_generator_new ();
@@ -270,6 +272,27 @@ load_state (TesseraUploadQueue *self)
 
       g_ptr_array_add (self->items, g_steal_pointer (&item));
     }
+}
+
+static gboolean
+save_cb (gpointer user_data)
+{
+  TesseraUploadQueue *self = user_data;
+
+  self->save_source = 0;
+  write_state (self);
+
+  return G_SOURCE_REMOVE;
+}
+
+/* Every change is saved, but a burst of changes (a batch of small files
+ * finishing) is written once: each write is an fsync. A crash loses at
+ * most the last moments, which the server's sha256 check makes harmless. */
+static void
+save_state (TesseraUploadQueue *self)
+{
+  if (self->save_source == 0)
+    self->save_source = g_timeout_add (SAVE_DELAY_MS, save_cb, self);
 }
 
 /* Running -------------------------------------------------------------------- */
@@ -503,6 +526,11 @@ tessera_upload_queue_dispose (GObject *object)
   TesseraUploadQueue *self = (TesseraUploadQueue *)object;
 
   g_clear_handle_id (&self->pump_source, g_source_remove);
+  if (self->save_source != 0)
+    {
+      g_clear_handle_id (&self->save_source, g_source_remove);
+      write_state (self);
+    }
 
   /* Dropping the jobs cancels what runs; the saved state keeps it queued. */
   if (self->items != NULL)
