@@ -1,0 +1,47 @@
+/* tessera-listing-cache.h: the last listing of the user's images, on disk
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#pragma once
+
+#include <gio/gio.h>
+
+#include "tessera-image.h"
+
+G_BEGIN_DECLS
+
+#define TESSERA_TYPE_LISTING_CACHE (tessera_listing_cache_get_type ())
+
+G_DECLARE_FINAL_TYPE (TesseraListingCache, tessera_listing_cache, TESSERA, LISTING_CACHE, GObject)
+
+TesseraListingCache *tessera_listing_cache_new                 (const char          *path);
+const char          *tessera_listing_cache_get_path            (TesseraListingCache *self);
+const char          *tessera_listing_cache_get_thumbnail_dir   (TesseraListingCache *self);
+void                 tessera_listing_cache_set_thumbnail_dir   (TesseraListingCache *self,
+                                                                const char          *thumbnail_dir);
+guint                tessera_listing_cache_get_n_images        (TesseraListingCache *self);
+gboolean             tessera_listing_cache_load                (TesseraListingCache *self,
+                                                                GError             **error);
+gboolean             tessera_listing_cache_save                (TesseraListingCache *self,
+                                                                GError             **error);
+void                 tessera_listing_cache_merge               (TesseraListingCache *self,
+                                                                GPtrArray           *images,
+                                                                gboolean             complete);
+gboolean             tessera_listing_cache_remove              (TesseraListingCache *self,
+                                                                const char          *image_id);
+gboolean             tessera_listing_cache_lookup              (TesseraListingCache *self,
+                                                                const char          *image_id,
+                                                                const char         **filename,
+                                                                const char * const **tags);
+char                *tessera_listing_cache_dup_thumbnail_path  (TesseraListingCache *self,
+                                                                const char          *image_id);
+GStrv                tessera_listing_cache_search              (TesseraListingCache *self,
+                                                                const char * const  *terms,
+                                                                guint                max_results);
+GStrv                tessera_listing_cache_filter              (TesseraListingCache *self,
+                                                                const char * const  *image_ids,
+                                                                const char * const  *terms,
+                                                                guint                max_results);
+
+G_END_DECLS
