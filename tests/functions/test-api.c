@@ -933,7 +933,7 @@ test_images_tags (Fixture       *f,
   g_autofree char *sub = new_user (f, "judy");
   g_autofree char *a = create_image (f, sub, "{}");
   g_autofree char *b = create_image (f, sub, "{}");
-  g_autofree char *c = create_image (f, sub, "{}");
+  g_autofree char *untagged = create_image (f, sub, "{}");
   g_autofree char *path_a = g_strdup_printf ("/images/%s", a);
   g_autofree char *path_b = g_strdup_printf ("/images/%s", b);
   g_autofree char *long_tag = g_strnfill (65, 't');
@@ -992,6 +992,13 @@ test_images_tags (Fixture       *f,
   g_assert_cmpuint (count_images (f, sub, "tags=caf%C3%A9,park&match=any"), ==, 2);
   g_assert_cmpuint (count_images (f, sub, "tags=cat"), ==, 0);
   g_assert_cmpuint (count_images (f, sub, "untagged=true"), ==, 1);
+  {
+    g_autoptr(TesseraResponse) r = call (f, "GET", "/images", "untagged=true", NULL, sub);
+    g_autoptr(JsonObject) o = body_object (r);
+    JsonArray *images = json_object_get_array_member (o, "images");
+
+    g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (images, 0), "id"), ==, untagged);
+  }
   g_assert_cmpuint (count_images (f, sub, "tags="), ==, 3);
 
   tags = call (f, "GET", "/tags", NULL, NULL, sub);
@@ -1008,7 +1015,6 @@ test_images_tags (Fixture       *f,
       g_assert_cmpint (json_object_get_int_member (item, "count"), ==, expected);
     }
 
-  (void) c;
 }
 
 static void
@@ -1068,6 +1074,7 @@ test_purge_trash (Fixture       *f,
   g_autofree char *sub = new_user (f, "leo");
   g_autofree char *id = create_image (f, sub, "{}");
   g_autofree char *kept = create_image (f, sub, "{}");
+  g_autoptr(JsonObject) kept_image = NULL;
   g_autofree char *path = g_strdup_printf ("/images/%s", id);
   g_autofree char *key = g_strdup_printf ("u/%s/%s", sub, id);
   g_autofree char *file = g_build_filename (f->dir, "bytes", NULL);
@@ -1089,8 +1096,11 @@ test_purge_trash (Fixture       *f,
   g_assert_false (object_exists (f, key));
   CALL_EXPECT (f, 404, "GET", path, NULL, NULL, sub);
   g_assert_cmpuint (count_images (f, sub, "trashed=true"), ==, 0);
+
+  /* The image outside the trash was not touched. */
+  kept_image = get_image (f, sub, kept);
+  g_assert_cmpstr (json_object_get_string_member (kept_image, "id"), ==, kept);
   g_assert_cmpuint (count_images (f, sub, NULL), ==, 1);
-  (void) kept;
 }
 
 /* ObjectCreated */
