@@ -700,9 +700,11 @@ test_images_create_validation (Fixture       *f,
     { 400, "{\"filename\":\"\"}" },
     { 415, "{\"contentType\":\"text/html\"}" },
     { 415, "{\"contentType\":\"application/octet-stream\"}" },
-    { 400, "{\"contentType\":\"image/\"}" },
-    { 400, "{\"contentType\":\"image/png\\r\\nX-Evil: 1\"}" },
-    { 400, "{\"contentType\":\"image/png; charset=x\"}" },
+    { 415, "{\"contentType\":\"image/\"}" },
+    { 415, "{\"contentType\":\"image/png\\r\\nX-Evil: 1\"}" },
+    { 415, "{\"contentType\":\"image/png; charset=x\"}" },
+    { 415, "{\"contentType\":\"image/svg+xml\"}" },
+    { 415, "{\"contentType\":\"image/bmp\"}" },
     { 400, "{\"contentType\":3}" },
     { 400, "{\"size\":0}" },
     { 400, "{\"size\":-5}" },
@@ -808,6 +810,26 @@ test_images_create (Fixture       *f,
   g_assert_cmpstr (json_object_get_string_member (dup_answer, "duplicateOf"), ==, id);
   g_assert_cmpstr (json_object_get_string_member (json_object_get_object_member (dup_answer, "image"), "id"), ==, id);
   g_assert_cmpuint (count_images (f, sub, NULL), ==, 1);
+
+  /* Clients' aliases become the canonical name; a name guessed from the
+   * file name when none is given. */
+  {
+    struct { const char *body, *type; } types[] = {
+      { "{\"contentType\":\"IMAGE/JPG\"}", "image/jpeg" },
+      { "{\"contentType\":\"image/x-png\"}", "image/png" },
+      { "{\"filename\":\"a.webp\"}", "image/webp" },
+      { "{\"filename\":\"drawing.svg\"}", "image/jpeg" },
+      { "{\"filename\":\"no-extension\"}", "image/jpeg" },
+    };
+
+    for (guint i = 0; i < G_N_ELEMENTS (types); i++)
+      {
+        g_autofree char *typed = create_image (f, sub, types[i].body);
+        g_autoptr(JsonObject) o = get_image (f, sub, typed);
+
+        g_assert_cmpstr (json_object_get_string_member (o, "contentType"), ==, types[i].type);
+      }
+  }
 
   /* No body is not an object; an empty object is fine: every field is
    * optional. */
