@@ -8,6 +8,10 @@
 #include <adwaita.h>
 
 #include "tessera-application.h"
+#include "tessera-client.h"
+#include "tessera-image-list.h"
+#include "tessera-upload-queue.h"
+#include "tessera-viewer.h"
 
 G_BEGIN_DECLS
 
@@ -15,11 +19,31 @@ G_BEGIN_DECLS
 
 G_DECLARE_FINAL_TYPE (TesseraWindow, tessera_window, TESSERA, WINDOW, AdwApplicationWindow)
 
-TesseraWindow *tessera_window_new           (TesseraApplication  *application);
-void           tessera_window_upload_files  (TesseraWindow       *self,
-                                             GFile              **files,
-                                             int                  n_files);
-void           tessera_window_add_toast     (TesseraWindow       *self,
-                                             AdwToast            *toast);
+TesseraWindow      *tessera_window_new                (TesseraApplication  *application);
+void                tessera_window_upload_files       (TesseraWindow       *self,
+                                                       GFile              **files,
+                                                       int                  n_files);
+void                tessera_window_add_toast          (TesseraWindow       *self,
+                                                       AdwToast            *toast);
+TesseraClient      *tessera_window_get_client         (TesseraWindow       *self);
+void                tessera_window_set_client         (TesseraWindow       *self,
+                                                       TesseraClient       *client);
+TesseraImageList   *tessera_window_get_image_list     (TesseraWindow       *self);
+TesseraImageList   *tessera_window_get_trash_list     (TesseraWindow       *self);
+TesseraUploadQueue *tessera_window_get_upload_queue   (TesseraWindow       *self);
+GtkSelectionModel  *tessera_window_get_selection      (TesseraWindow       *self);
+TesseraViewer      *tessera_window_get_viewer         (TesseraWindow       *self);
+const char         *tessera_window_get_page           (TesseraWindow       *self);
+void                tessera_window_add_filter_tag     (TesseraWindow       *self,
+                                                       const char          *tag);
+void                tessera_window_remove_filter_tag  (TesseraWindow       *self,
+                                                       const char          *tag);
+void                tessera_window_set_match_any      (TesseraWindow       *self,
+                                                       gboolean             match_any);
+void                tessera_window_set_untagged       (TesseraWindow       *self,
+                                                       gboolean             untagged);
+char              **tessera_window_dup_completions    (TesseraWindow       *self);
+void                tessera_window_open_image         (TesseraWindow       *self,
+                                                       guint                position);
 
 G_END_DECLS

@@ -1,0 +1,368 @@
+/* tessera-image-tile.c
+ *
+ * A tile is recycled by the grid: set_image() drops the previous image's
+ * load (cancelling it) and starts the new one, so a fast scroll never
+ * paints an old thumbnail into a new place.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#define G_LOG_DOMAIN "tessera-image-tile"
+
+#include "config.h"
+
+#include <glib/gi18n.h>
+
+#include "tessera-image-tile.h"
+#include "tessera-texture.h"
+
+struct _TesseraImageTile
+{
+  GtkWidget               parent_instance;
+
+  TesseraThumbnailLoader *loader;
+  TesseraImage           *image;
+  GCancellable           *cancellable;
+  char                   *loaded_url;
+  gulong                  notify_handler;
+
+  /* Template children */
+  GtkOverlay             *overlay;
+  GtkStack               *stack;
+  GtkPicture             *picture;
+  GtkWidget              *badge;
+  GtkImage               *badge_icon;
+  GtkLabel               *badge_label;
+};
+
+G_DEFINE_FINAL_TYPE (TesseraImageTile, tessera_image_tile, GTK_TYPE_WIDGET)
+
+enum {
+  PROP_0,
+  PROP_IMAGE,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+
+static void
+update_badge (TesseraImageTile *self)
+{
+  const char *status = self->image ? tessera_image_get_status (self->image) : NULL;
+  const char *icon = NULL;
+  const char *label = NULL;
+
+  if (g_strcmp0 (status, "uploading") == 0)
+    {
+      icon = "send-to-symbolic";
+      label = _("Uploading");
+    }
+  else if (g_strcmp0 (status, "processing") == 0)
+    {
+      icon = "emblem-synchronizing-symbolic";
+      label = _("Processing");
+    }
+  else if (g_strcmp0 (status, "failed") == 0)
+    {
+      icon = "dialog-error-symbolic";
+      label = _("Failed");
+    }
+
+  gtk_widget_set_visible (self->badge, label != NULL);
+  gtk_widget_remove_css_class (self->badge, "error");
+  if (label == NULL)
+    return;
+
+  gtk_image_set_from_icon_name (self->badge_icon, icon);
+  gtk_label_set_label (self->badge_label, label);
+  if (g_strcmp0 (status, "failed") == 0)
+    {
+      gtk_widget_add_css_class (self->badge, "error");
+      gtk_widget_set_tooltip_text (self->badge, tessera_image_get_failure_reason (self->image));
+    }
+  else
+    gtk_widget_set_tooltip_text (self->badge, NULL);
+}
+
+static void
+update_accessible (TesseraImageTile *self)
+{
+  const char *name = NULL;
+  g_autofree char *tags = NULL;
+  g_autofree char *description = NULL;
+
+  if (self->image != NULL)
+    {
+      name = tessera_image_get_filename (self->image);
+      tags = g_strjoinv (", ", (char **) tessera_image_get_tags (self->image));
+    }
+
+  if (name == NULL)
+    name = _("Image");
+  description = tags && *tags ? g_strdup_printf (_("%s, tagged %s"), name, tags) : g_strdup (name);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self),
+                                  GTK_ACCESSIBLE_PROPERTY_LABEL, description,
+                                  -1);
+  gtk_widget_set_tooltip_text (GTK_WIDGET (self), description);
+}
+
+static void
+show_texture (TesseraImageTile *self,
+              GBytes           *bytes)
+{
+  g_autoptr(GdkTexture) texture = NULL;
+  g_autoptr(GError) error = NULL;
+
+  texture = tessera_texture_new_from_bytes (bytes, &error);
+  if (texture == NULL)
+    {
+      g_debug ("Thumbnail of %s unreadable: %s",
+               tessera_image_get_id (self->image), error->message);
+      return;
+    }
+
+  gtk_picture_set_paintable (self->picture, GDK_PAINTABLE (texture));
+  gtk_stack_set_visible_child_name (self->stack, "picture");
+}
+
+static void
+load_cb (GObject      *object,
+         GAsyncResult *result,
+         gpointer      user_data)
+{
+  g_autoptr(TesseraImageTile) self = user_data;
+  g_autoptr(GBytes) bytes = NULL;
+  g_autoptr(GError) error = NULL;
+
+  bytes = tessera_thumbnail_loader_load_finish (TESSERA_THUMBNAIL_LOADER (object), result, &error);
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) ||
+      g_error_matches (error, TESSERA_CLIENT_ERROR, TESSERA_CLIENT_ERROR_CANCELLED))
+    return;
+
+  /* Not cancelled, so this was the tile's current load. */
+  g_clear_object (&self->cancellable);
+  if (bytes == NULL)
+    {
+      g_debug ("No thumbnail yet: %s", error->message);
+      return;
+    }
+
+  if (self->image != NULL)
+    show_texture (self, bytes);
+}
+
+static void
+load_thumbnail (TesseraImageTile *self)
+{
+  const char *url;
+  g_autoptr(GBytes) cached = NULL;
+
+  g_assert (TESSERA_IS_IMAGE_TILE (self));
+
+  url = self->image ? tessera_image_get_thumbnail_url (self->image) : NULL;
+  if (url == NULL || self->loader == NULL)
+    return;
+
+  /* The URL's signature changes on every listing; the image does not. */
+  if (self->loaded_url != NULL && gtk_picture_get_paintable (self->picture) != NULL)
+    return;
+  /* A load for this image is already under way. */
+  if (self->cancellable != NULL)
+    return;
+
+  g_free (self->loaded_url);
+  self->loaded_url = g_strdup (url);
+
+  cached = tessera_thumbnail_loader_lookup (self->loader, tessera_image_get_id (self->image));
+  if (cached != NULL)
+    {
+      show_texture (self, cached);
+      return;
+    }
+
+  self->cancellable = g_cancellable_new ();
+  tessera_thumbnail_loader_load_async (self->loader, self->image, self->cancellable,
+                                       load_cb, g_object_ref (self));
+}
+
+static void
+on_image_notify (TesseraImageTile *self,
+                 GParamSpec       *pspec,
+                 TesseraImage     *image)
+{
+  update_badge (self);
+  update_accessible (self);
+  load_thumbnail (self);
+}
+
+void
+tessera_image_tile_set_image (TesseraImageTile *self,
+                              TesseraImage     *image)
+{
+  g_return_if_fail (TESSERA_IS_IMAGE_TILE (self));
+  g_return_if_fail (!image || TESSERA_IS_IMAGE (image));
+
+  if (self->image == image)
+    return;
+
+  g_cancellable_cancel (self->cancellable);
+  g_clear_object (&self->cancellable);
+  g_clear_pointer (&self->loaded_url, g_free);
+  if (self->image != NULL)
+    g_clear_signal_handler (&self->notify_handler, self->image);
+  g_set_object (&self->image, image);
+
+  gtk_picture_set_paintable (self->picture, NULL);
+  gtk_stack_set_visible_child_name (self->stack, "placeholder");
+
+  if (image != NULL)
+    {
+      self->notify_handler = g_signal_connect_object (image, "notify",
+                                                      G_CALLBACK (on_image_notify),
+                                                      self, G_CONNECT_SWAPPED);
+      load_thumbnail (self);
+    }
+
+  update_badge (self);
+  update_accessible (self);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_IMAGE]);
+}
+
+/**
+ * tessera_image_tile_get_image:
+ *
+ * Returns: (transfer none) (nullable): the image shown
+ */
+TesseraImage *
+tessera_image_tile_get_image (TesseraImageTile *self)
+{
+  g_return_val_if_fail (TESSERA_IS_IMAGE_TILE (self), NULL);
+
+  return self->image;
+}
+
+gboolean
+tessera_image_tile_get_has_thumbnail (TesseraImageTile *self)
+{
+  g_return_val_if_fail (TESSERA_IS_IMAGE_TILE (self), FALSE);
+
+  return gtk_picture_get_paintable (self->picture) != NULL;
+}
+
+void
+tessera_image_tile_set_size (TesseraImageTile *self,
+                             int               size)
+{
+  g_return_if_fail (TESSERA_IS_IMAGE_TILE (self));
+
+  gtk_widget_set_size_request (GTK_WIDGET (self->overlay), size, size);
+}
+
+static void
+tessera_image_tile_dispose (GObject *object)
+{
+  TesseraImageTile *self = TESSERA_IMAGE_TILE (object);
+
+  g_cancellable_cancel (self->cancellable);
+  g_clear_object (&self->cancellable);
+  if (self->image != NULL)
+    g_clear_signal_handler (&self->notify_handler, self->image);
+  g_clear_object (&self->image);
+  g_clear_object (&self->loader);
+  gtk_widget_dispose_template (GTK_WIDGET (self), TESSERA_TYPE_IMAGE_TILE);
+
+  G_OBJECT_CLASS (tessera_image_tile_parent_class)->dispose (object);
+}
+
+static void
+tessera_image_tile_finalize (GObject *object)
+{
+  TesseraImageTile *self = TESSERA_IMAGE_TILE (object);
+
+  g_free (self->loaded_url);
+
+  G_OBJECT_CLASS (tessera_image_tile_parent_class)->finalize (object);
+}
+
+static void
+tessera_image_tile_get_property (GObject    *object,
+                                 guint       prop_id,
+                                 GValue     *value,
+                                 GParamSpec *pspec)
+{
+  TesseraImageTile *self = TESSERA_IMAGE_TILE (object);
+
+  switch (prop_id)
+    {
+    case PROP_IMAGE:
+      g_value_set_object (value, self->image);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+tessera_image_tile_set_property (GObject      *object,
+                                 guint         prop_id,
+                                 const GValue *value,
+                                 GParamSpec   *pspec)
+{
+  TesseraImageTile *self = TESSERA_IMAGE_TILE (object);
+
+  switch (prop_id)
+    {
+    case PROP_IMAGE:
+      tessera_image_tile_set_image (self, g_value_get_object (value));
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+tessera_image_tile_class_init (TesseraImageTileClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  object_class->dispose = tessera_image_tile_dispose;
+  object_class->finalize = tessera_image_tile_finalize;
+  object_class->get_property = tessera_image_tile_get_property;
+  object_class->set_property = tessera_image_tile_set_property;
+
+  properties[PROP_IMAGE] =
+    g_param_spec_object ("image", NULL, NULL, TESSERA_TYPE_IMAGE,
+                         G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+
+  gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
+  gtk_widget_class_set_css_name (widget_class, "imagetile");
+  gtk_widget_class_set_accessible_role (widget_class, GTK_ACCESSIBLE_ROLE_IMG);
+  gtk_widget_class_set_template_from_resource (widget_class, "/io/github/tessera/Tessera/tessera-image-tile.ui");
+  gtk_widget_class_bind_template_child (widget_class, TesseraImageTile, overlay);
+  gtk_widget_class_bind_template_child (widget_class, TesseraImageTile, stack);
+  gtk_widget_class_bind_template_child (widget_class, TesseraImageTile, picture);
+  gtk_widget_class_bind_template_child (widget_class, TesseraImageTile, badge);
+  gtk_widget_class_bind_template_child (widget_class, TesseraImageTile, badge_icon);
+  gtk_widget_class_bind_template_child (widget_class, TesseraImageTile, badge_label);
+}
+
+static void
+tessera_image_tile_init (TesseraImageTile *self)
+{
+  gtk_widget_init_template (GTK_WIDGET (self));
+}
+
+GtkWidget *
+tessera_image_tile_new (TesseraThumbnailLoader *loader)
+{
+  TesseraImageTile *self;
+
+  g_return_val_if_fail (!loader || TESSERA_IS_THUMBNAIL_LOADER (loader), NULL);
+
+  self = g_object_new (TESSERA_TYPE_IMAGE_TILE, NULL);
+  g_set_object (&self->loader, loader);
+
+  return GTK_WIDGET (self);
+}

@@ -1,0 +1,128 @@
+/* tessera-texture.c
+ *
+ * The server's thumbnails and previews are WebP, which neither GTK 4.8 nor
+ * Debian's gdk-pixbuf loaders read, so WebP goes through libwebp and
+ * everything else (the originals) through GTK.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#define G_LOG_DOMAIN "tessera-texture"
+
+#include "config.h"
+
+#include <string.h>
+
+#include <glib/gi18n.h>
+#include <webp/decode.h>
+
+#include "tessera-texture.h"
+
+static gboolean
+is_webp (const guint8 *data,
+         gsize         size)
+{
+  return size >= 12 && memcmp (data, "RIFF", 4) == 0 && memcmp (data + 8, "WEBP", 4) == 0;
+}
+
+static GdkTexture *
+decode_webp (GBytes  *bytes,
+             GError **error)
+{
+  gsize size;
+  const guint8 *data = g_bytes_get_data (bytes, &size);
+  g_autoptr(GBytes) pixels = NULL;
+  int width = 0, height = 0;
+  guint8 *rgba;
+
+  rgba = WebPDecodeRGBA (data, size, &width, &height);
+  if (rgba == NULL || width <= 0 || height <= 0)
+    {
+      if (rgba != NULL)
+        WebPFree (rgba);
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                           _("The image could not be read"));
+      return NULL;
+    }
+
+  /* libwebp's buffer must go back through WebPFree. */
+  pixels = g_bytes_new_with_free_func (rgba, (gsize) width * height * 4,
+                                       (GDestroyNotify) WebPFree, rgba);
+  return gdk_memory_texture_new (width, height, GDK_MEMORY_R8G8B8A8,
+                                 pixels, (gsize) width * 4);
+}
+
+/**
+ * tessera_texture_new_from_bytes:
+ * @bytes: an encoded image (WebP, PNG, JPEG, TIFF, or what gdk-pixbuf reads)
+ *
+ * Returns: (transfer full) (nullable): the decoded image
+ */
+GdkTexture *
+tessera_texture_new_from_bytes (GBytes  *bytes,
+                                GError **error)
+{
+  gsize size;
+  const guint8 *data;
+
+  g_return_val_if_fail (bytes != NULL, NULL);
+
+  data = g_bytes_get_data (bytes, &size);
+  if (is_webp (data, size))
+    return decode_webp (bytes, error);
+
+  return gdk_texture_new_from_bytes (bytes, error);
+}
+
+static void
+decode_thread (GTask        *task,
+               gpointer      source_object,
+               gpointer      task_data,
+               GCancellable *cancellable)
+{
+  GError *error = NULL;
+  GdkTexture *texture;
+
+  texture = tessera_texture_new_from_bytes (task_data, &error);
+  if (texture == NULL)
+    g_task_return_error (task, error);
+  else
+    g_task_return_pointer (task, texture, g_object_unref);
+}
+
+/**
+ * tessera_texture_decode_async:
+ *
+ * Decodes @bytes on a worker thread, for images too large to decode while
+ * a frame waits.
+ */
+void
+tessera_texture_decode_async (GBytes              *bytes,
+                              GCancellable        *cancellable,
+                              GAsyncReadyCallback  callback,
+                              gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+
+  g_return_if_fail (bytes != NULL);
+  g_return_if_fail (!cancellable || G_IS_CANCELLABLE (cancellable));
+
+  task = g_task_new (NULL, cancellable, callback, user_data);
+  g_task_set_source_tag (task, tessera_texture_decode_async);
+  g_task_set_task_data (task, g_bytes_ref (bytes), (GDestroyNotify) g_bytes_unref);
+  g_task_run_in_thread (task, decode_thread);
+}
+
+/**
+ * tessera_texture_decode_finish:
+ *
+ * Returns: (transfer full) (nullable): the texture
+ */
+GdkTexture *
+tessera_texture_decode_finish (GAsyncResult  *result,
+                               GError       **error)
+{
+  g_return_val_if_fail (G_IS_TASK (result), NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
