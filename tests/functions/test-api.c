@@ -172,6 +172,7 @@ assert_cors (TesseraResponse *response)
   g_assert_nonnull (strstr (header (response, "Access-Control-Allow-Headers"), "Content-Type"));
   g_assert_nonnull (strstr (header (response, "Access-Control-Allow-Methods"), "PATCH"));
   g_assert_cmpstr (header (response, "Content-Type"), ==, "application/json");
+  g_assert_nonnull (strstr (header (response, "Access-Control-Expose-Headers"), "Retry-After"));
 }
 
 static JsonObject *

@@ -479,6 +479,9 @@ tessera_api_handle (TesseraApi     *api,
   tessera_response_add_header (response, "Access-Control-Allow-Origin", "*");
   tessera_response_add_header (response, "Access-Control-Allow-Headers", ALLOW_HEADERS);
   tessera_response_add_header (response, "Access-Control-Allow-Methods", ALLOW_METHODS);
+  /* A browser client hides other headers from scripts; these two say when
+   * to retry and why a token failed. */
+  tessera_response_add_header (response, "Access-Control-Expose-Headers", "Retry-After, WWW-Authenticate");
   tessera_response_add_header (response, "Content-Type", "application/json");
   /* Bodies hold tokens and pre-signed URLs: no cache keeps them, unless
    * the function said otherwise (the JWKS). */
