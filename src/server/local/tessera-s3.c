@@ -396,6 +396,12 @@ post_iterator (void       *cls,
           state->file_ended = TRUE;
           return MHD_YES;
         }
+      if (off == 0 && tessera_object_writer_get_size (state->writer) > 0)
+        {
+          /* A second file part: like any field after the file, ignored. */
+          state->file_ended = TRUE;
+          return MHD_YES;
+        }
       if (size == 0)
         return MHD_YES;
       if (tessera_object_writer_get_size (state->writer) + (gint64) size > state->max_size)
@@ -460,8 +466,9 @@ finish_post (TesseraS3             *self,
   /* Hands over what the processor still held (the end of the file). */
   if (state->post != NULL)
     {
-      if (MHD_destroy_post_processor (state->post) != MHD_YES && state->error_code == NULL &&
-          !state->file_started)
+      /* A body cut short of its closing boundary may have lost the end of
+       * the file: nothing is stored from it. */
+      if (MHD_destroy_post_processor (state->post) != MHD_YES)
         set_error (state, 400, "MalformedPOSTRequest",
                    "The body of your POST request is not well-formed multipart/form-data.");
       state->post = NULL;
