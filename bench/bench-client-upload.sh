@@ -53,6 +53,17 @@ mkdir -p "$HOME"
 
 now () { date +%s.%N; }
 
+# Each upload queues a job on the server's workers; wait until they are done
+# with the previous round (server CPU idle for a second) so that neither side
+# pays for the other's backlog.
+cpu_ticks () { awk '{ print $14 + $15 }' "/proc/$server_pid/stat"; }
+settle () {
+  for i in $(seq 120); do
+    a=$(cpu_ticks); sleep 1; b=$(cpu_ticks)
+    [ $(( b - a )) -le 2 ] && return 0
+  done
+}
+
 # Files: a JPEG signature, then random bytes (the worker rejects them quickly,
 # so what is measured is the transfer, not thumbnailing).
 make_files () {
@@ -90,6 +101,7 @@ curl_round () {
         "form = \"file=@" + $file + ";type=image/jpeg\"",
         "silent", "output = \"/dev/null\"", "write-out = \"%{http_code}\\n\""' > "$forms/$name.cfg"
   done
+  settle
   start=$(now)
   ls "$forms"/*.cfg | xargs -P "$JOBS" -n 1 curl -K > "$work/curl-codes-$round"
   end=$(now)
@@ -104,6 +116,7 @@ cli_round () {
   make_files "$files"
   printf 'bench password' | "$cli_bin" --server "$url" -q --password-stdin signup "cli$round" > /dev/null
   export TESSERA_UPLOAD_STATE="$work/uploads-$round.json"
+  settle
   start=$(now)
   "$cli_bin" -q upload --jobs "$JOBS" "$files"
   end=$(now)
@@ -134,6 +147,7 @@ printf 'ratio tessera-cli / curl: %.3f\n' "$(echo "$total_cli / $total_curl" | b
 { printf '\377\330\377'; head -c $(( BIG_MB * 1024 * 1024 - 3 )) /dev/urandom; } > "$work/big.jpg"
 printf 'bench password' | "$cli_bin" --server "$url" -q --password-stdin signup bigfile > /dev/null
 export TESSERA_UPLOAD_STATE="$work/uploads-big.json"
+settle
 /usr/bin/time -f '%M %e' -o "$work/time-big" "$cli_bin" -q upload "$work/big.jpg"
 read -r rss secs < "$work/time-big"
 printf 'peak RSS uploading a %s MB file: %.1f MB (%s s)\n' "$BIG_MB" "$(echo "$rss / 1024" | bc -l)" "$secs"

@@ -1254,19 +1254,46 @@ tessera_cli_run (int   argc,
   /* "tag ID +a -b": what follows the command is changes, not options. */
   for (int i = 0; i < argc; i++)
     {
-      if (g_strcmp0 (argv[i], "tag") == 0 && tag_args->len == 0 && rest->len > 0 &&
-          !g_str_has_prefix (argv[i - 1], "-s") && g_strcmp0 (argv[i - 1], "--server") != 0 &&
-          g_strcmp0 (argv[i - 1], "-o") != 0 && g_strcmp0 (argv[i - 1], "--tags") != 0 &&
-          g_strcmp0 (argv[i - 1], "-t") != 0 && g_strcmp0 (argv[i - 1], "-j") != 0 &&
-          g_strcmp0 (argv[i - 1], "--jobs") != 0 && g_strcmp0 (argv[i - 1], "--output") != 0)
-        {
-          g_ptr_array_add (rest, argv[i]);
-          for (int j = i + 1; j < argc; j++)
-            g_ptr_array_add (tag_args, argv[j]);
-          g_ptr_array_add (tag_args, NULL);
-          break;
-        }
+      static const char * const with_value[] = {
+        "-s", "--server", "-j", "--jobs", "-t", "--tags", "-o", "--output", NULL
+      };
+
       g_ptr_array_add (rest, argv[i]);
+      if (i == 0)
+        continue;
+      if (g_strv_contains (with_value, argv[i]) && i + 1 < argc)
+        {
+          g_ptr_array_add (rest, argv[++i]);
+          continue;
+        }
+      if (argv[i][0] == '-')
+        continue;
+
+      /* The first positional argument is the command. */
+      if (g_str_equal (argv[i], "tag"))
+        {
+          for (int j = i + 1; j < argc; j++)
+            {
+              /* Global options may still follow; a tag never starts with "--". */
+              if (g_str_has_prefix (argv[j], "--") || g_strcmp0 (argv[j], "-q") == 0 ||
+                  g_strcmp0 (argv[j], "-s") == 0)
+                {
+                  g_ptr_array_add (rest, argv[j]);
+                  if ((g_strcmp0 (argv[j], "--server") == 0 || g_strcmp0 (argv[j], "-s") == 0) &&
+                      j + 1 < argc)
+                    g_ptr_array_add (rest, argv[++j]);
+                }
+              else
+                g_ptr_array_add (tag_args, argv[j]);
+            }
+          g_ptr_array_add (tag_args, NULL);
+        }
+      else
+        {
+          for (int j = i + 1; j < argc; j++)
+            g_ptr_array_add (rest, argv[j]);
+        }
+      break;
     }
   g_ptr_array_add (rest, NULL);
   args = g_strdupv ((char **) rest->pdata);

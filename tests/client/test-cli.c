@@ -280,6 +280,20 @@ test_cli (void)
     g_assert_cmpuint (json_array_get_length (json_object_get_array_member (json_node_get_object (node), "tags")), ==, 2);
   }
 
+  /* Global options after the changes still count as options. */
+  {
+    g_auto(Run) run = { 0 };
+    g_autoptr(JsonNode) node = NULL;
+    JsonArray *tags;
+
+    cli_run (&run, NULL, "tag", id, "-sky", "--json", NULL);
+    g_assert_cmpint (run.status, ==, 0);
+    node = parse (run.out);
+    tags = json_object_get_array_member (json_node_get_object (node), "tags");
+    g_assert_cmpuint (json_array_get_length (tags), ==, 1);
+    g_assert_cmpstr (json_array_get_string_element (tags, 0), ==, "sea");
+  }
+
   wait_ready (id);
 
   {
