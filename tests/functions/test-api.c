@@ -1166,6 +1166,22 @@ test_object_created_ready (Fixture       *f,
     g_object_unref (thumb);
   }
 
+  /* Another kind of event is not acted on, even for a key with no record
+   * (an ObjectCreated would remove that object). */
+  {
+    g_autofree char *key = g_strdup_printf ("u/%s/5c4b3a29-1807-4f6e-9d5c-4b3a29180746", sub);
+    g_autofree char *created = event_for_key (key);
+    g_autofree char *removed = NULL;
+    GString *s = g_string_new (created);
+
+    g_string_replace (s, "ObjectCreated:Post", "ObjectRemoved:Delete", 1);
+    removed = g_string_free (s, FALSE);
+    put_object (f, key, jpeg);
+    g_assert_true (tessera_api_on_object_created (&f->api, removed, NULL, &error));
+    g_assert_no_error (error);
+    g_assert_true (object_exists (f, key));
+  }
+
   /* Idempotent: once more gives the same record. */
   {
     g_autofree char *key = g_strdup_printf ("u/%s/%s", sub, id);

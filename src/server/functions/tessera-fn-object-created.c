@@ -452,6 +452,25 @@ process_upload (TesseraApi    *api,
   return TRUE;
 }
 
+/* TRUE unless the record names another kind of event (ObjectRemoved:*,
+ * a test event...); a record without eventName is taken as ObjectCreated. */
+static gboolean
+is_object_created (JsonNode *record)
+{
+  JsonNode *node;
+
+  if (!JSON_NODE_HOLDS_OBJECT (record))
+    return FALSE;
+
+  node = json_object_get_member (json_node_get_object (record), "eventName");
+  if (node == NULL)
+    return TRUE;
+
+  return JSON_NODE_HOLDS_VALUE (node) &&
+         json_node_get_value_type (node) == G_TYPE_STRING &&
+         g_str_has_prefix (json_node_get_string (node), "ObjectCreated:");
+}
+
 static const char *
 get_object_key (JsonNode *record)
 {
@@ -533,10 +552,17 @@ tessera_api_on_object_created (TesseraApi    *api,
   array = json_node_get_array (records);
   for (guint i = 0; i < json_array_get_length (array); i++)
     {
-      const char *encoded = get_object_key (json_array_get_element (array, i));
+      JsonNode *record = json_array_get_element (array, i);
+      const char *encoded = get_object_key (record);
       g_autofree char *key = NULL;
       g_autofree char *owner = NULL;
       g_autofree char *id = NULL;
+
+      if (encoded != NULL && !is_object_created (record))
+        {
+          g_debug ("Ignoring an event that is not ObjectCreated for %s", encoded);
+          continue;
+        }
 
       if (encoded == NULL)
         {
