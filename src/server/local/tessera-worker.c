@@ -48,26 +48,34 @@ tessera_worker_settings_init_defaults (TesseraWorkerSettings *settings)
   settings->stop_timeout_ms = 10000;
 }
 
+static JsonNode *
+member (JsonNode   *node,
+        const char *name)
+{
+  if (node == NULL || !JSON_NODE_HOLDS_OBJECT (node))
+    return NULL;
+  return json_object_get_member (json_node_get_object (node), name);
+}
+
 char *
 tessera_worker_dup_event_key (const char *event_json)
 {
   g_autoptr(JsonNode) root = NULL;
-  g_autoptr(JsonNode) found = NULL;
   g_autoptr(GString) key = NULL;
-  JsonArray *matches;
+  JsonNode *records;
   JsonNode *node;
 
   if (event_json == NULL || (root = json_from_string (event_json, NULL)) == NULL)
     return NULL;
 
-  found = json_path_query ("$.Records[0].s3.object.key", root, NULL);
-  if (found == NULL || !JSON_NODE_HOLDS_ARRAY (found))
+  /* $.Records[0].s3.object.key (JsonPath warns on a missing index) */
+  records = member (root, "Records");
+  if (records == NULL || !JSON_NODE_HOLDS_ARRAY (records) ||
+      json_array_get_length (json_node_get_array (records)) == 0)
     return NULL;
-  matches = json_node_get_array (found);
-  if (json_array_get_length (matches) != 1)
-    return NULL;
-  node = json_array_get_element (matches, 0);
-  if (json_node_get_value_type (node) != G_TYPE_STRING)
+  node = json_array_get_element (json_node_get_array (records), 0);
+  node = member (member (member (node, "s3"), "object"), "key");
+  if (node == NULL || json_node_get_value_type (node) != G_TYPE_STRING)
     return NULL;
 
   /* The key is form-encoded: '+' is a space. */
