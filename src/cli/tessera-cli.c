@@ -1024,13 +1024,6 @@ item_finished_cb (TesseraUploadQueue *queue,
     draw_bars (upload);
 }
 
-static void
-on_interrupt_cancel_queue (GCancellable       *cancellable,
-                           TesseraUploadQueue *queue)
-{
-  tessera_upload_queue_cancel_all (queue);
-}
-
 static int
 cmd_upload (char **args)
 {
@@ -1038,11 +1031,8 @@ cmd_upload (char **args)
   g_autoptr(TesseraUploadQueue) queue = NULL;
   Upload upload = { 0 };
   guint redraw = 0;
-  gulong cancel_handler;
   int status;
 
-  if (g_strv_length (args) == 0)
-    return usage_error ("upload takes one or more files or folders");
   if (cli.jobs < 1 || cli.jobs > 64)
     return usage_error ("--jobs must be between 1 and 64");
 
@@ -1075,6 +1065,8 @@ cmd_upload (char **args)
       if (!tessera_upload_state_is_finished (tessera_upload_item_get_state (item)))
         g_ptr_array_add (upload.items, g_steal_pointer (&item));
     }
+  if (upload.items->len == 0 && files->len == 0)
+    return usage_error ("upload takes one or more files or folders (there is nothing to resume)");
   if (upload.items->len > 0 && !cli.json && !cli.quiet)
     g_printerr ("Resuming %u unfinished upload(s) from an earlier run\n", upload.items->len);
 
@@ -1096,17 +1088,17 @@ cmd_upload (char **args)
     }
 
   g_signal_connect (queue, "item-finished", G_CALLBACK (item_finished_cb), &upload);
-  cancel_handler = g_cancellable_connect (cli.cancellable, G_CALLBACK (on_interrupt_cancel_queue),
-                                          queue, NULL);
 
   if (upload.tty)
     redraw = g_timeout_add (100, redraw_cb, &upload);
 
-  while (tessera_upload_queue_get_busy (queue) || g_main_context_pending (NULL))
+  /* On SIGINT the queue is dropped, not cancelled: what was under way is
+   * saved as unfinished and the next run resumes it. */
+  while (!cli.interrupted &&
+         (tessera_upload_queue_get_busy (queue) || g_main_context_pending (NULL)))
     g_main_context_iteration (NULL, tessera_upload_queue_get_busy (queue));
 
   g_clear_handle_id (&redraw, g_source_remove);
-  g_cancellable_disconnect (cli.cancellable, cancel_handler);
   g_signal_handlers_disconnect_by_func (queue, item_finished_cb, &upload);
   if (upload.tty)
     clear_bars (&upload);
@@ -1139,19 +1131,20 @@ cmd_upload (char **args)
                 upload.n_done, upload.n_duplicate, upload.n_failed,
                 upload.n_cancelled ? ", some cancelled" : "");
 
-  /* What was reported is done with; an interrupted run leaves its
-   * unfinished items for the next one. */
-  if (!cli.interrupted)
+  /* What was reported is done with. Unfinished items stay in the saved
+   * queue when interrupted, for the next run. */
+  for (guint i = 0; i < upload.items->len; i++)
     {
-      for (guint i = 0; i < upload.items->len; i++)
-        {
-          TesseraUploadItem *item = g_ptr_array_index (upload.items, i);
+      TesseraUploadItem *item = g_ptr_array_index (upload.items, i);
 
-          if (tessera_upload_item_get_state (item) == TESSERA_UPLOAD_STATE_FAILED)
-            tessera_upload_queue_cancel (queue, item);
-        }
-      tessera_upload_queue_clear_finished (queue);
+      if (tessera_upload_item_get_state (item) == TESSERA_UPLOAD_STATE_FAILED)
+        tessera_upload_queue_cancel (queue, item);
     }
+  tessera_upload_queue_clear_finished (queue);
+
+  if (cli.interrupted && !cli.json)
+    g_printerr ("Interrupted: %u upload(s) will resume with the next “tessera-cli upload”\n",
+                g_list_model_get_n_items (G_LIST_MODEL (queue)));
 
   g_clear_pointer (&upload.items, g_ptr_array_unref);
 
@@ -1191,7 +1184,8 @@ static const char summary[] =
   "  signup USER                   create an account and sign in\n"
   "  login USER                    sign in (the password is asked without echo)\n"
   "  logout                        sign out and forget the session\n"
-  "  upload PATH...                upload files and folders (recursively)\n"
+  "  upload PATH...                upload files and folders (recursively);\n"
+  "                                without PATH, resume an interrupted batch\n"
   "  ls [--tags a,b] [--any] [--untagged]\n"
   "                                list your images, newest first\n"
   "  show ID                       show one image\n"

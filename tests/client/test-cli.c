@@ -9,6 +9,7 @@
 #include "config.h"
 
 #include <glib/gstdio.h>
+#include <signal.h>
 
 #include "client-test-util.h"
 
@@ -379,6 +380,83 @@ test_cli (void)
   }
 }
 
+static gboolean
+file_contains (const char *path,
+               const char *needle)
+{
+  g_autofree char *contents = NULL;
+
+  return g_file_get_contents (path, &contents, NULL, NULL) && strstr (contents, needle) != NULL;
+}
+
+static void
+test_cli_interrupt_and_resume (void)
+{
+  g_autofree char *dir = g_build_filename (tmpdir, "interrupt", NULL);
+  g_autofree char *state = g_build_filename (tmpdir, "cli-uploads.json", NULL);
+  g_autoptr(GSubprocessLauncher) launcher = NULL;
+  g_autoptr(GSubprocess) process = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonNode) node = NULL;
+  const char *argv[] = { client_test_cli_path (), "--server", tessera_test_server_get_url (server),
+                         "-q", "upload", "--jobs", "1", dir, NULL };
+  gint64 deadline;
+
+  for (guint i = 0; i < 3; i++)
+    {
+      g_autofree char *name = g_strdup_printf ("big-%u.jpg", i);
+      g_autoptr(GFile) file = client_test_write_big_file (dir, name, 20 * 1000 * 1000);
+    }
+
+  {
+    g_auto(Run) run = { 0 };
+
+    cli_run (&run, "lee's password", "signup", "lee", "--password-stdin", NULL);
+    g_assert_cmpint (run.status, ==, 0);
+  }
+
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE);
+  g_subprocess_launcher_setenv (launcher, "TESSERA_UPLOAD_STATE", state, TRUE);
+  process = g_subprocess_launcher_spawnv (launcher, argv, &error);
+  g_assert_no_error (error);
+
+  /* Interrupt it while a file is on its way. */
+  deadline = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
+  while (!file_contains (state, "\"uploading\"") && !file_contains (state, "\"hashing\""))
+    {
+      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+      g_usleep (20 * 1000);
+    }
+  g_subprocess_send_signal (process, SIGINT);
+  g_subprocess_wait (process, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (g_subprocess_get_exit_status (process), ==, 130);
+  g_assert_false (file_contains (state, "\"cancelled\""));
+
+  /* The next run needs no arguments to finish the batch. */
+  {
+    g_auto(Run) run = { 0 }, ls = { 0 };
+    JsonArray *images;
+
+    cli_run (&run, NULL, "upload", NULL);
+    g_assert_cmpint (run.status, ==, 0);
+    g_assert_nonnull (strstr (run.err, "Resuming"));
+
+    cli_run (&ls, NULL, "ls", "--json", NULL);
+    node = parse (ls.out);
+    images = json_object_get_array_member (json_node_get_object (node), "images");
+    g_assert_cmpuint (json_array_get_length (images), ==, 3);
+  }
+
+  /* Nothing left to resume: a usage error. */
+  {
+    g_auto(Run) run = { 0 };
+
+    cli_run (&run, NULL, "upload", NULL);
+    g_assert_cmpint (run.status, ==, 2);
+  }
+}
+
 static void
 test_cli_offline (void)
 {
@@ -409,6 +487,7 @@ main (int   argc,
   tmpdir = g_dir_make_tmp ("tessera-cli-XXXXXX", NULL);
 
   g_test_add_func ("/client/cli/every-command", test_cli);
+  g_test_add_func ("/client/cli/interrupt-and-resume", test_cli_interrupt_and_resume);
   g_test_add_func ("/client/cli/offline", test_cli_offline);
 
   status = g_test_run ();
