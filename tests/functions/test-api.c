@@ -1415,6 +1415,15 @@ test_object_created_interrupted (Fixture       *f,
   g_assert_cmpstr (json_object_get_string_member (image, "status"), ==, "processing");
   g_clear_pointer (&image, json_object_unref);
 
+  /* Had the host given up on the job, the image would say so; here a
+   * later retry still finishes it. */
+  g_assert_true (tessera_api_on_object_created_gave_up (&f->api, run.event, &error));
+  g_assert_no_error (error);
+  image = get_image (f, sub, id);
+  g_assert_cmpstr (json_object_get_string_member (image, "status"), ==, "failed");
+  g_assert_nonnull (json_object_get_string_member (image, "failureReason"));
+  g_clear_pointer (&image, json_object_unref);
+
   /* The retry finishes it. */
   f->api.settings.debug_delay_ms = 0;
   g_assert_true (tessera_api_on_object_created (&f->api, run.event, NULL, &error));

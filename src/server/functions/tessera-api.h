@@ -102,6 +102,13 @@ gboolean         tessera_api_on_object_created (TesseraApi     *api,
                                                 GCancellable   *cancellable,
                                                 GError        **error);
 
+/* For a host that stops retrying an ObjectCreated job (its dead-letter
+ * state): marks the event's images still `uploading` or `processing` as
+ * `failed` with a generic reason, so none stays `processing` for ever. */
+gboolean         tessera_api_on_object_created_gave_up (TesseraApi   *api,
+                                                        const char   *event_json,
+                                                        GError      **error);
+
 /* Removes images that have been in the trash longer than the retention,
  * with their objects. Returns how many went. */
 guint            tessera_api_purge_trash     (TesseraApi       *api,

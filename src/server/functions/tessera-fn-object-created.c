@@ -506,47 +506,29 @@ decode_key (const char *encoded)
   return g_uri_unescape_string (plus, NULL);
 }
 
-/**
- * tessera_api_on_object_created:
- * @api: the API
- * @event_json: an S3 event, `{"Records":[...]}`
- * @cancellable: (nullable): a #GCancellable
- * @error: a #GError
- *
- * Processes each upload the event names. Keys other than `u/<sub>/<id>`
- * (thumbnails, previews) are ignored.
- *
- * Returns: %TRUE when done, including when an image was found bad and
- *   marked failed; %FALSE with an error when the job should be retried
- */
-gboolean
-tessera_api_on_object_created (TesseraApi    *api,
-                               const char    *event_json,
-                               GCancellable  *cancellable,
-                               GError       **error)
+/* The uploads an event names, as alternating owner, id. Junk is logged and
+ * left out: a malformed event will not get better by retrying. */
+static GPtrArray *
+list_uploads (const char *event_json)
 {
+  g_autoptr(GPtrArray) uploads = g_ptr_array_new_with_free_func (g_free);
   g_autoptr(JsonObject) event = NULL;
-  g_autoptr(GError) local_error = NULL;
+  g_autoptr(GError) error = NULL;
   JsonNode *records;
   JsonArray *array;
 
-  g_return_val_if_fail (api != NULL, FALSE);
-  g_return_val_if_fail (event_json != NULL, FALSE);
-  g_return_val_if_fail (!cancellable || G_IS_CANCELLABLE (cancellable), FALSE);
-
-  /* A malformed event will not get better by retrying. */
-  event = tessera_json_parse_object (event_json, -1, &local_error);
+  event = tessera_json_parse_object (event_json, -1, &error);
   if (event == NULL)
     {
-      g_warning ("Ignoring an ObjectCreated event that is not JSON: %s", local_error->message);
-      return TRUE;
+      g_warning ("Ignoring an ObjectCreated event that is not JSON: %s", error->message);
+      return g_steal_pointer (&uploads);
     }
 
   records = json_object_get_member (event, "Records");
   if (records == NULL || !JSON_NODE_HOLDS_ARRAY (records))
     {
       g_warning ("Ignoring an ObjectCreated event without Records");
-      return TRUE;
+      return g_steal_pointer (&uploads);
     }
 
   array = json_node_get_array (records);
@@ -555,18 +537,18 @@ tessera_api_on_object_created (TesseraApi    *api,
       JsonNode *record = json_array_get_element (array, i);
       const char *encoded = get_object_key (record);
       g_autofree char *key = NULL;
-      g_autofree char *owner = NULL;
-      g_autofree char *id = NULL;
-
-      if (encoded != NULL && !is_object_created (record))
-        {
-          g_debug ("Ignoring an event that is not ObjectCreated for %s", encoded);
-          continue;
-        }
+      char *owner = NULL;
+      char *id = NULL;
 
       if (encoded == NULL)
         {
           g_warning ("Ignoring an event record without s3.object.key");
+          continue;
+        }
+
+      if (!is_object_created (record))
+        {
+          g_debug ("Ignoring an event that is not ObjectCreated for %s", encoded);
           continue;
         }
 
@@ -577,7 +559,94 @@ tessera_api_on_object_created (TesseraApi    *api,
           continue;
         }
 
-      if (!process_upload (api, owner, id, cancellable, error))
+      g_ptr_array_add (uploads, owner);
+      g_ptr_array_add (uploads, id);
+    }
+
+  return g_steal_pointer (&uploads);
+}
+
+/**
+ * tessera_api_on_object_created:
+ * @api: the API
+ * @event_json: an S3 event, `{"Records":[...]}`
+ * @cancellable: (nullable): a #GCancellable
+ * @error: a #GError
+ *
+ * Processes each upload the event names. Keys other than `u/<sub>/<id>`
+ * (thumbnails, previews) and events other than ObjectCreated are ignored.
+ *
+ * Returns: %TRUE when done, including when an image was found bad and
+ *   marked failed; %FALSE with an error when the job should be retried
+ */
+gboolean
+tessera_api_on_object_created (TesseraApi    *api,
+                               const char    *event_json,
+                               GCancellable  *cancellable,
+                               GError       **error)
+{
+  g_autoptr(GPtrArray) uploads = NULL;
+
+  g_return_val_if_fail (api != NULL, FALSE);
+  g_return_val_if_fail (event_json != NULL, FALSE);
+  g_return_val_if_fail (!cancellable || G_IS_CANCELLABLE (cancellable), FALSE);
+
+  uploads = list_uploads (event_json);
+  for (guint i = 0; i + 1 < uploads->len; i += 2)
+    if (!process_upload (api, g_ptr_array_index (uploads, i), g_ptr_array_index (uploads, i + 1),
+                         cancellable, error))
+      return FALSE;
+
+  return TRUE;
+}
+
+/**
+ * tessera_api_on_object_created_gave_up:
+ * @api: the API
+ * @event_json: the event of a job the host will not retry any more
+ * @error: a #GError
+ *
+ * Marks the images of @event_json that are still `uploading` or
+ * `processing` as `failed`, so a person sees the upload did not make it
+ * instead of an image processing for ever. The reason shown is generic:
+ * the job's own error is for the host's log.
+ *
+ * Returns: %FALSE with an error when the index could not be written
+ */
+gboolean
+tessera_api_on_object_created_gave_up (TesseraApi  *api,
+                                       const char  *event_json,
+                                       GError     **error)
+{
+  g_autoptr(GPtrArray) uploads = NULL;
+
+  g_return_val_if_fail (api != NULL, FALSE);
+  g_return_val_if_fail (event_json != NULL, FALSE);
+
+  uploads = list_uploads (event_json);
+  for (guint i = 0; i + 1 < uploads->len; i += 2)
+    {
+      const char *owner = g_ptr_array_index (uploads, i);
+      const char *id = g_ptr_array_index (uploads, i + 1);
+      g_autoptr(TesseraImageRecord) record = NULL;
+      g_autoptr(GError) local_error = NULL;
+
+      record = tessera_image_index_get (api->index, owner, id, &local_error);
+      if (record == NULL)
+        {
+          if (!is_transient (local_error))
+            continue;
+          g_propagate_error (error, g_steal_pointer (&local_error));
+          return FALSE;
+        }
+
+      if (record->status != TESSERA_IMAGE_STATUS_UPLOADING &&
+          record->status != TESSERA_IMAGE_STATUS_PROCESSING)
+        continue;
+
+      if (!tessera_image_index_set_status (api->index, owner, id, TESSERA_IMAGE_STATUS_FAILED,
+                                           "The image could not be processed; upload it again",
+                                           error))
         return FALSE;
     }
 
