@@ -19,6 +19,7 @@
 #include "tessera-account.h"
 #include "tessera-application.h"
 #include "tessera-signin-dialog.h"
+#include "tessera-search-provider.h"
 #include "tessera-window.h"
 
 struct _TesseraApplication
@@ -33,6 +34,8 @@ struct _TesseraApplication
   GtkWindow          *signin_dialog;
   gboolean            started;
   gboolean            starting;
+
+  TesseraSearchProvider *search_provider;
 };
 
 G_DEFINE_FINAL_TYPE (TesseraApplication, tessera_application, ADW_TYPE_APPLICATION)
@@ -595,8 +598,48 @@ tessera_application_dispose (GObject *object)
   g_clear_object (&self->account);
   g_clear_object (&self->local_server);
   g_clear_object (&self->settings);
+  g_clear_object (&self->search_provider);
 
   G_OBJECT_CLASS (tessera_application_parent_class)->dispose (object);
+}
+
+static gboolean
+tessera_application_dbus_register (GApplication     *app,
+                                   GDBusConnection  *connection,
+                                   const char       *object_path,
+                                   GError          **error)
+{
+  TesseraApplication *self = TESSERA_APPLICATION (app);
+  g_autofree char *path = NULL;
+
+  if (!G_APPLICATION_CLASS (tessera_application_parent_class)->dbus_register (app, connection,
+                                                                              object_path, error))
+    return FALSE;
+
+  /* Started by D-Bus (--gapplication-service, e.g. for a Shell search):
+   * exit once idle this long. */
+  if (g_application_get_flags (app) & G_APPLICATION_IS_SERVICE)
+    g_application_set_inactivity_timeout (app, 10000);
+
+  g_clear_object (&self->search_provider);
+  self->search_provider = tessera_search_provider_new (app);
+  path = g_strconcat (object_path, "/SearchProvider", NULL);
+
+  return tessera_search_provider_register (self->search_provider, connection, path, error);
+}
+
+static void
+tessera_application_dbus_unregister (GApplication    *app,
+                                     GDBusConnection *connection,
+                                     const char      *object_path)
+{
+  TesseraApplication *self = TESSERA_APPLICATION (app);
+
+  if (self->search_provider != NULL)
+    tessera_search_provider_unregister (self->search_provider);
+
+  G_APPLICATION_CLASS (tessera_application_parent_class)->dbus_unregister (app, connection,
+                                                                           object_path);
 }
 
 static void
@@ -611,6 +654,8 @@ tessera_application_class_init (TesseraApplicationClass *klass)
   app_class->open = tessera_application_open;
   app_class->startup = tessera_application_startup;
   app_class->shutdown = tessera_application_shutdown;
+  app_class->dbus_register = tessera_application_dbus_register;
+  app_class->dbus_unregister = tessera_application_dbus_unregister;
 }
 
 static void
