@@ -458,7 +458,7 @@ test_presigned_get (Fixture       *fixture,
   char *signature;
 
   g_test_summary ("fileUrl is a working pre-signed GET; with its signature changed, without "
-                  "its query, or after url-expires=2 has passed it answers 403 S3 XML");
+                  "its query, or after url-expires=3 has passed it answers 403 S3 XML");
 
   posted = tessera_test_server_post_form (fixture->server, fixture->upload_url, fixture->fields,
                                           "a.jpg", "image/jpeg", fixture->data);
@@ -491,7 +491,7 @@ test_presigned_get (Fixture       *fixture,
     assert_s3_error (r, 403, NULL);
   }
 
-  g_usleep (3000 * 1000);
+  g_usleep (4000 * 1000);
   {
     g_autoptr(TesseraTestResponse) r = tessera_test_server_request_raw (fixture->server, "GET",
                                                                         url, NULL, NULL, NULL);
@@ -514,7 +514,7 @@ main (int   argc,
   ADD ("expired", CONFIG_NO_TAGGER "[urls]\nupload-expires=1\n", test_expired);
   ADD ("tampered", NULL, test_tampered);
   ADD ("boto3", NULL, test_boto3);
-  ADD ("presigned-get", CONFIG_NO_TAGGER "[urls]\nurl-expires=2\n", test_presigned_get);
+  ADD ("presigned-get", CONFIG_NO_TAGGER "[urls]\nurl-expires=3\n", test_presigned_get);
 
 #undef ADD
 

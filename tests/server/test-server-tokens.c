@@ -342,18 +342,18 @@ static void
 test_expired (void)
 {
   g_autoptr(TesseraTestServer) server =
-    tessera_test_server_new_started ("[tokens]\nid-token-lifetime=2\n");
+    tessera_test_server_new_started ("[tokens]\nid-token-lifetime=3\n");
   g_autoptr(TesseraTestUser) alice = tessera_test_server_new_user (server, "alice");
   g_autoptr(JsonObject) claims = tessera_test_jwt_dup_payload (alice->token);
   g_autofree char *bearer = g_strconcat ("Bearer ", alice->token, NULL);
 
-  g_test_summary ("With id-token-lifetime=2 a token works at once and answers 401 once "
+  g_test_summary ("With id-token-lifetime=3 a token works at once and answers 401 once "
                   "it has expired; exp - iat is the configured lifetime");
 
   g_assert_cmpint (json_object_get_int_member (claims, "exp") -
-                   json_object_get_int_member (claims, "iat"), ==, 2);
+                   json_object_get_int_member (claims, "iat"), ==, 3);
   g_assert_cmpuint (images_status (server, bearer), ==, 200);
-  g_usleep (3500 * 1000);
+  g_usleep (4500 * 1000);
   g_assert_cmpuint (images_status (server, bearer), ==, 401);
 
   /* signing in again gives a working one */
