@@ -19,6 +19,7 @@
 #include "tessera-colour.h"
 #include "tessera-error.h"
 #include "tessera-exif.h"
+#include "tessera-faces.h"
 #include "tessera-ocr.h"
 #include "tessera-tagger-local.h"
 #include "tessera-taggers.h"
@@ -329,6 +330,38 @@ test_unusual_formats (void)
   g_assert_nonnull (find_label (record, "landscape"));
 }
 
+/* 8 and 16 bits, RGB, grey and alpha all give the same grey. */
+static void
+test_grey_conversion (void)
+{
+  g_autoptr(TesseraVipsImage) rgb8 = solid (50, 40, 200, 100, 50);
+  g_autoptr(TesseraVipsImage) rgb16 = NULL;
+  g_autoptr(TesseraVipsImage) scaled = NULL;
+  g_autoptr(TesseraVipsImage) with_alpha = NULL;
+  VipsImage *inputs[3];
+  guint8 expected = (guint8) (0.299 * 200 + 0.587 * 100 + 0.114 * 50 + 0.5);
+
+  g_assert_cmpint (vips_linear1 (rgb8, &scaled, 257.0, 0.0, NULL), ==, 0);
+  g_assert_cmpint (vips_cast_ushort (scaled, &rgb16, NULL), ==, 0);
+  g_assert_cmpint (vips_bandjoin_const1 (rgb8, &with_alpha, 255, NULL), ==, 0);
+  inputs[0] = rgb8;
+  inputs[1] = rgb16;
+  inputs[2] = with_alpha;
+
+  for (guint i = 0; i < G_N_ELEMENTS (inputs); i++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autofree guint8 *data = NULL;
+      TesseraGrey grey;
+
+      data = tessera_grey_from_vips (inputs[i], 720, &grey, &error);
+      g_assert_no_error (error);
+      g_assert_cmpint (grey.width, ==, 50);
+      g_assert_cmpint (grey.height, ==, 40);
+      g_assert_cmpint (ABS (grey.data[20 * grey.stride + 25] - expected), <=, 1);
+    }
+}
+
 static void
 test_bad_cascade_dir (void)
 {
@@ -600,6 +633,7 @@ main (int   argc,
   g_test_add_func ("/local/stage-failure-keeps-the-rest", test_stage_failure_keeps_the_rest);
   g_test_add_func ("/local/tiny-pictures", test_tiny_pictures);
   g_test_add_func ("/local/unusual-formats", test_unusual_formats);
+  g_test_add_func ("/local/unit/grey-conversion", test_grey_conversion);
   g_test_add_func ("/local/bad-cascade-dir", test_bad_cascade_dir);
   g_test_add_func ("/local/photographs/faces", test_faces);
   g_test_add_func ("/local/photographs/text", test_text);

@@ -591,6 +591,7 @@ tessera_integral_compute (const TesseraGrey *grey,
   int w, h, s;
 
   g_return_if_fail (grey != NULL && sum != NULL && sqsum != NULL);
+  g_return_if_fail ((gint64) grey->width * grey->height <= TESSERA_CASCADE_MAX_PIXELS);
 
   w = grey->width;
   h = grey->height;
@@ -853,6 +854,7 @@ tessera_cascade_detect_raw (TesseraCascade            *self,
   g_return_val_if_fail (self != NULL, NULL);
   g_return_val_if_fail (grey != NULL && grey->data != NULL, NULL);
   g_return_val_if_fail (grey->width > 0 && grey->height > 0 && grey->stride >= grey->width, NULL);
+  g_return_val_if_fail ((gint64) grey->width * grey->height <= TESSERA_CASCADE_MAX_PIXELS, NULL);
 
   if (params == NULL)
     params = &defaults;

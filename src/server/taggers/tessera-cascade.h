@@ -41,6 +41,11 @@ typedef struct
 
 #define TESSERA_DETECT_PARAMS_INIT { 1.1, 3, 0, 0, 0, 0 }
 
+/* Sums are 32-bit as in OpenCV: twice the sum of a picture's pixels must
+ * fit, so detection works on pictures of at most 4 megapixels (it is meant
+ * for a downscaled copy). */
+#define TESSERA_CASCADE_MAX_PIXELS (4 * 1000 * 1000)
+
 typedef struct _TesseraCascade TesseraCascade;
 
 TesseraCascade *tessera_cascade_new_from_file   (const char                *path,

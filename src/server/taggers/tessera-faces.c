@@ -241,7 +241,7 @@ tessera_grey_from_vips (VipsImage    *image,
   g_autoptr(TesseraVipsImage) bytes = NULL;
   VipsImage *current = image;
   int longest;
-  double scale;
+  double scale, k;
   guint8 *data;
   size_t size = 0;
 
@@ -265,6 +265,8 @@ tessera_grey_from_vips (VipsImage    *image,
     }
 
   /* OpenCV's weights (BT.601), so the cascades see what they were trained on. */
+  /* 16-bit pictures scale down to 8 bits with the grey conversion. */
+  k = vips_image_get_format (current) == VIPS_FORMAT_USHORT ? 1.0 / 257.0 : 1.0;
   if (vips_image_get_bands (current) >= 3)
     {
       double weights[] = { 0.299, 0.587, 0.114 };
@@ -280,7 +282,6 @@ tessera_grey_from_vips (VipsImage    *image,
 
   {
     g_autoptr(TesseraVipsImage) scaled = NULL;
-    double k = vips_image_get_format (mono) == VIPS_FORMAT_USHORT ? 1.0 / 257.0 : 1.0;
 
     /* Round to nearest, as OpenCV's fixed-point conversion does. */
     if (vips_linear1 (mono, &scaled, k, 0.5, NULL) != 0
