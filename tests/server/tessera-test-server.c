@@ -69,14 +69,23 @@ remove_tree (const char *path)
 }
 
 static void
-tessera_test_server_finalize (GObject *object)
+tessera_test_server_dispose (GObject *object)
 {
   TesseraTestServer *self = (TesseraTestServer *)object;
 
+  /* A test that did not stop its server does not care how it ends. */
   if (self->process != NULL && tessera_test_server_is_running (self))
     tessera_test_server_kill (self);
   g_clear_object (&self->process);
   g_clear_object (&self->session);
+
+  G_OBJECT_CLASS (tessera_test_server_parent_class)->dispose (object);
+}
+
+static void
+tessera_test_server_finalize (GObject *object)
+{
+  TesseraTestServer *self = (TesseraTestServer *)object;
 
   if (self->data_dir != NULL && g_getenv ("TESSERA_TEST_KEEP_DATA") == NULL)
     remove_tree (self->data_dir);
@@ -94,6 +103,7 @@ tessera_test_server_class_init (TesseraTestServerClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
 
+  object_class->dispose = tessera_test_server_dispose;
   object_class->finalize = tessera_test_server_finalize;
 }
 
