@@ -74,6 +74,9 @@ set_data (TesseraListingCache *self,
   g_clear_pointer (&self->data, g_variant_unref);
 
   self->data = g_variant_ref_sink (data);
+  /* Serialise now: the entries point into the data, and a variant built by
+   * g_variant_new() frees its tree the first time it is serialised (save). */
+  (void) g_variant_get_data (self->data);
   list = g_variant_get_child_value (self->data, 1);
   n = g_variant_n_children (list);
 
