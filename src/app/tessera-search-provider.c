@@ -303,6 +303,7 @@ lookup_token_cb (GObject      *object,
   g_autoptr(GError) error = NULL;
   g_autoptr(GSettings) settings = NULL;
   g_autofree char *mode = NULL;
+  const char *url;
   char *token;
 
   token = tessera_account_lookup_token_finish (TESSERA_ACCOUNT (object), result, &error);
@@ -335,7 +336,8 @@ lookup_token_cb (GObject      *object,
       return;
     }
 
-  start_listing (g_steal_pointer (&refresh), tessera_account_get_server_url (refresh->account), token);
+  url = tessera_account_get_server_url (refresh->account);
+  start_listing (g_steal_pointer (&refresh), url, token);
 }
 
 static void
@@ -344,6 +346,7 @@ maybe_refresh (TesseraSearchProvider *self)
   g_autoptr(Refresh) refresh = NULL;
   g_autoptr(GError) error = NULL;
   TesseraApplication *app;
+  TesseraAccount *account;
   TesseraClient *client;
   gint64 now = g_get_monotonic_time ();
 
@@ -382,7 +385,8 @@ maybe_refresh (TesseraSearchProvider *self)
   if (tessera_account_get_username (refresh->account) == NULL)
     return;
 
-  tessera_account_lookup_token_async (refresh->account, self->cancellable,
+  account = refresh->account;
+  tessera_account_lookup_token_async (account, self->cancellable,
                                       lookup_token_cb, g_steal_pointer (&refresh));
 }
 

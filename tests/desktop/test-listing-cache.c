@@ -102,6 +102,14 @@ test_save_load_search (Fixture       *fixture,
   g_assert_cmpint (g_stat (fixture->path, &st), ==, 0);
   g_assert_cmpint (st.st_mode & 0777, ==, 0600);
 
+  /* Saving serialises what a merge built: the entries must still read. */
+  {
+    const char *face[] = { "face", NULL };
+    g_auto(GStrv) faces = tessera_listing_cache_search (cache, face, 0);
+
+    assert_ids (faces, "b,c");
+  }
+
   g_assert_true (tessera_listing_cache_load (reread, &error));
   g_assert_no_error (error);
   g_assert_cmpuint (tessera_listing_cache_get_n_images (reread), ==, 4);
