@@ -6,7 +6,10 @@
 # Usage: opencv-detect.py CASCADE.xml IMAGE.pgm MIN_NEIGHBOURS [MIN_SIZE]
 import sys
 
-import cv2
+try:
+    import cv2
+except ImportError:
+    sys.exit(77)  # python3-opencv is missing: the caller skips
 
 cascade_path, image_path, min_neighbours = sys.argv[1], sys.argv[2], int(sys.argv[3])
 min_size = int(sys.argv[4]) if len(sys.argv) > 4 else 0

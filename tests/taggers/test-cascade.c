@@ -8,6 +8,7 @@
 #include "config.h"
 
 #include <glib/gstdio.h>
+#include <sys/wait.h>
 #include <string.h>
 #include <vips/vips.h>
 
@@ -239,6 +240,11 @@ opencv_detect (const char *cascade,
 
   g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, &err, &status, &error);
   g_assert_no_error (error);
+  if (WIFEXITED (status) && WEXITSTATUS (status) == 77)
+    {
+      g_array_unref (boxes);
+      return NULL;
+    }
   if (!g_spawn_check_wait_status (status, NULL))
     g_error ("opencv-detect.py failed: %s", err);
 
@@ -334,6 +340,13 @@ test_against_opencv (void)
       params.min_neighbours = cases[i].min_neighbours;
       ours = tessera_cascade_detect (cascade, &grey, &params);
       theirs = opencv_detect (cpath, pgm, cases[i].min_neighbours, 0);
+      if (theirs == NULL)
+        {
+          g_unlink (pgm);
+          g_rmdir (tmp);
+          g_test_skip ("python3-opencv is not installed");
+          return;
+        }
 
       /* Every box of ours has a twin in OpenCV's answer and vice versa. */
       for (guint a = 0; a < ours->len; a++)

@@ -9,9 +9,11 @@
 
 G_BEGIN_DECLS
 
-/* @name is "local" (the default), "none", "clarifai" or "rekognition";
- * @config is the [tagger] group's key file (may be NULL for defaults).
- * Returns (transfer full) (nullable): NULL for "none". */
+/* @name is "local" (the default, also for NULL), "none" or "clarifai"
+ * ("rekognition" is not written yet: an unknown name is an error);
+ * @config is the key file whose [tagger] group configures it (may be NULL
+ * for defaults). See docs/tagging.md.
+ * Returns (transfer full) (nullable): NULL for "none", or on error. */
 TesseraTagger *tessera_tagger_new_by_name (const char  *name,
                                            GKeyFile    *config,
                                            GError     **error);
