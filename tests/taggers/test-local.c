@@ -409,6 +409,40 @@ test_faces (void)
     }
 }
 
+/* Three real faces side by side are people; one of them alone is not. */
+static void
+test_people (void)
+{
+  g_autofree char *path = NULL;
+  g_autoptr(TesseraVipsImage) messi = NULL;
+  g_autoptr(TesseraVipsImage) face = NULL;
+  g_autoptr(TesseraVipsImage) three = NULL;
+  g_autoptr(TesseraImageRecord) one_record = tessera_image_record_new ();
+  g_autoptr(TesseraImageRecord) three_record = tessera_image_record_new ();
+  g_autoptr(GError) error = NULL;
+  VipsImage *row[3];
+
+  REQUIRE_IMAGES ();
+
+  path = g_build_filename (images_dir (), "opencv", "messi5.jpg", NULL);
+  messi = vips_image_new_from_file (path, NULL);
+  g_assert_nonnull (messi);
+  g_assert_cmpint (vips_crop (messi, &face, 170, 30, 170, 180, NULL), ==, 0);
+  row[0] = row[1] = row[2] = face;
+  g_assert_cmpint (vips_arrayjoin (row, &three, 3, "across", 3, NULL), ==, 0);
+
+  g_assert_true (tag_synthetic (face, one_record, &error));
+  g_assert_no_error (error);
+  g_assert_nonnull (find_label (one_record, "face"));
+  g_assert_null (find_label (one_record, "people"));
+
+  g_assert_true (tag_synthetic (three, three_record, &error));
+  g_assert_no_error (error);
+  g_assert_nonnull (find_label (three_record, "face"));
+  g_assert_nonnull (find_label (three_record, "people"));
+  g_assert_null (find_label (three_record, "portrait"));
+}
+
 static void
 test_text (void)
 {
@@ -636,6 +670,7 @@ main (int   argc,
   g_test_add_func ("/local/unit/grey-conversion", test_grey_conversion);
   g_test_add_func ("/local/bad-cascade-dir", test_bad_cascade_dir);
   g_test_add_func ("/local/photographs/faces", test_faces);
+  g_test_add_func ("/local/photographs/people", test_people);
   g_test_add_func ("/local/photographs/text", test_text);
   g_test_add_func ("/local/photographs/colours", test_colours_on_photographs);
   g_test_add_func ("/local/photographs/exif", test_exif);
