@@ -302,6 +302,16 @@ is_service_missing (const GError *error)
          (error->domain == G_IO_ERROR && error->code != G_IO_ERROR_CANCELLED);
 }
 
+static gboolean
+notify_uses_keyring_cb (gpointer user_data)
+{
+  g_autoptr(TesseraAccount) self = user_data;
+
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_USES_KEYRING]);
+
+  return G_SOURCE_REMOVE;
+}
+
 static void
 mark_keyring_unavailable (TesseraAccount *self,
                           const GError   *error)
@@ -318,7 +328,9 @@ mark_keyring_unavailable (TesseraAccount *self,
                  "readable only by you", error->message, self->fallback_path);
       g_once_init_leave (&said_once, 1);
     }
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_USES_KEYRING]);
+  /* The async variants get here on a worker thread; notify where the
+   * account's owner lives. */
+  g_main_context_invoke (NULL, notify_uses_keyring_cb, g_object_ref (self));
 }
 
 static gboolean

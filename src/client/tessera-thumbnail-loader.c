@@ -286,6 +286,63 @@ disk_write_thread (GTask        *task,
 
 /* Loading -------------------------------------------------------------------- */
 
+/* A request waiting for a shared load; it can leave early when its own
+ * cancellable fires, while the load goes on for the others and the caches. */
+typedef struct
+{
+  char         *id;
+  GCancellable *cancellable;
+  gulong        handler;
+} Waiter;
+
+static void
+waiter_free (Waiter *waiter)
+{
+  g_free (waiter->id);
+  g_clear_object (&waiter->cancellable);
+  g_free (waiter);
+}
+
+static void
+waiter_disconnect (GTask *task)
+{
+  Waiter *waiter = g_task_get_task_data (task);
+
+  if (waiter->handler != 0)
+    g_cancellable_disconnect (waiter->cancellable, waiter->handler);
+  waiter->handler = 0;
+}
+
+static gboolean
+abandon_waiter_cb (gpointer user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  TesseraThumbnailLoader *self = g_task_get_source_object (task);
+  Waiter *waiter = g_task_get_task_data (task);
+  GPtrArray *waiters = g_hash_table_lookup (self->pending, waiter->id);
+  guint index;
+
+  /* Already answered by the load itself. */
+  if (waiters == NULL || !g_ptr_array_find (waiters, task, &index))
+    return G_SOURCE_REMOVE;
+
+  /* Still connected: that handler's reference is dropped with the
+   * cancellable (it cannot be disconnected from inside its own emission). */
+  waiter->handler = 0;
+  g_task_return_new_error (task, TESSERA_CLIENT_ERROR, TESSERA_CLIENT_ERROR_CANCELLED, "Cancelled");
+  g_ptr_array_remove_index (waiters, index);
+
+  return G_SOURCE_REMOVE;
+}
+
+static void
+waiter_cancelled_cb (GCancellable *cancellable,
+                     GTask        *task)
+{
+  /* Emitted in the cancelling thread: finish in the task's context. */
+  g_main_context_invoke (g_task_get_context (task), abandon_waiter_cb, g_object_ref (task));
+}
+
 static void
 complete (TesseraThumbnailLoader *self,
           const char             *id,
@@ -306,9 +363,10 @@ complete (TesseraThumbnailLoader *self,
     {
       GTask *task = g_ptr_array_index (waiters, i);
 
-      if (g_task_return_error_if_cancelled (task))
-        continue;
-      if (bytes != NULL)
+      waiter_disconnect (task);
+      if (g_cancellable_is_cancelled (g_task_get_cancellable (task)))
+        g_task_return_new_error (task, TESSERA_CLIENT_ERROR, TESSERA_CLIENT_ERROR_CANCELLED, "Cancelled");
+      else if (bytes != NULL)
         g_task_return_pointer (task, g_bytes_ref (bytes), (GDestroyNotify) g_bytes_unref);
       else
         g_task_return_error (task, g_error_copy (error));
@@ -461,9 +519,9 @@ disk_read_cb (GObject      *object,
  * tessera_thumbnail_loader_load_async:
  * @self: a #TesseraThumbnailLoader
  * @image: the image whose thumbnail to load
- * @cancellable: (nullable): a #GCancellable; cancelling it makes this
- *   request end with an error when the shared load (which other requests
- *   may wait for, and which fills the caches) completes
+ * @cancellable: (nullable): a #GCancellable; cancelling it ends this
+ *   request at once, while the shared load (which other requests may wait
+ *   for, and which fills the caches) goes on
  * @callback: called when done
  * @user_data: closure
  *
@@ -481,6 +539,7 @@ tessera_thumbnail_loader_load_async (TesseraThumbnailLoader *self,
   g_autoptr(GBytes) bytes = NULL;
   const char *id;
   GPtrArray *waiters;
+  Waiter *waiter;
   Load *load;
 
   g_return_if_fail (TESSERA_IS_THUMBNAIL_LOADER (self));
@@ -490,11 +549,22 @@ tessera_thumbnail_loader_load_async (TesseraThumbnailLoader *self,
   id = tessera_image_get_id (image);
   task = g_task_new (self, cancellable, callback, user_data);
   g_task_set_source_tag (task, tessera_thumbnail_loader_load_async);
+  g_task_set_check_cancellable (task, FALSE);
+  waiter = g_new0 (Waiter, 1);
+  waiter->id = g_strdup (id);
+  g_task_set_task_data (task, waiter, (GDestroyNotify) waiter_free);
 
   if ((bytes = tessera_thumbnail_loader_lookup (self, id)))
     {
       g_task_return_pointer (task, g_steal_pointer (&bytes), (GDestroyNotify) g_bytes_unref);
       return;
+    }
+
+  if (cancellable != NULL)
+    {
+      waiter->cancellable = g_object_ref (cancellable);
+      waiter->handler = g_cancellable_connect (cancellable, G_CALLBACK (waiter_cancelled_cb),
+                                               g_object_ref (task), g_object_unref);
     }
 
   if ((waiters = g_hash_table_lookup (self->pending, id)))

@@ -528,6 +528,32 @@ test_models (void)
   g_assert_true (g_bytes_equal (g_ptr_array_index (loads.results, 0), g_ptr_array_index (loads.results, 4)));
 
   g_ptr_array_unref (loads.results);
+
+  /* A request cancelled while it waits ends at once, with CANCELLED; the
+   * shared load still serves the others. */
+  {
+    g_autoptr(TesseraImage) other = g_list_model_get_item (G_LIST_MODEL (images), 0);
+    g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+    g_autoptr(GAsyncResult) cancelled = NULL;
+    g_autoptr(GAsyncResult) served = NULL;
+    g_autoptr(GBytes) bytes = NULL;
+    g_autoptr(GError) error = NULL;
+
+    g_assert_true (other != kept);
+    tessera_thumbnail_loader_load_async (loader, other, cancellable,
+                                         client_test_store_result_cb, &cancelled);
+    tessera_thumbnail_loader_load_async (loader, other, NULL, client_test_store_result_cb, &served);
+    g_cancellable_cancel (cancellable);
+    client_test_wait (&cancelled);
+    g_assert_null (served);
+    g_assert_null (tessera_thumbnail_loader_load_finish (loader, cancelled, &error));
+    g_assert_error (error, TESSERA_CLIENT_ERROR, TESSERA_CLIENT_ERROR_CANCELLED);
+
+    client_test_wait (&served);
+    bytes = tessera_thumbnail_loader_load_finish (loader, served, NULL);
+    g_assert_nonnull (bytes);
+    g_assert_cmpuint (tessera_thumbnail_loader_get_n_downloads (loader), ==, 2);
+  }
 }
 
 int
