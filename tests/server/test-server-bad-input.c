@@ -133,6 +133,8 @@ assert_error (TesseraTestResponse *r,
   g_assert_cmpstr (tessera_test_response_get_string (r, "message"), !=, "");
   g_assert_cmpstr (tessera_test_response_get_header (r, "Access-Control-Allow-Origin"), ==,
                    "*");
+  g_assert_true (g_str_has_prefix (tessera_test_response_get_header (r, "Content-Type"),
+                                   "application/json"));
 }
 
 /* @body to @method @path as Alice (or anonymous for the auth routes), expecting @status */

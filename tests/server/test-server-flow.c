@@ -158,6 +158,16 @@ test_upload_to_ready (void)
   ids = list_ids (server, alice, "");
   g_assert_cmpuint (g_strv_length (ids), ==, 1);
   g_assert_cmpstr (ids[0], ==, id);
+
+  /* a success is JSON with CORS too */
+  {
+    g_autoptr(TesseraTestResponse) r = tessera_test_server_call (server, "GET", "/images",
+                                                                 alice->token, NULL);
+    g_assert_cmpstr (tessera_test_response_get_header (r, "Access-Control-Allow-Origin"), ==,
+                     "*");
+    g_assert_true (g_str_has_prefix (tessera_test_response_get_header (r, "Content-Type"),
+                                     "application/json"));
+  }
 }
 
 static void
