@@ -268,13 +268,13 @@ wait_cancellable (guint          ms,
                   GError       **error)
 {
   gint64 end = g_get_monotonic_time () + (gint64) ms * 1000;
+  gint64 left;
 
-  while (g_get_monotonic_time () < end)
+  while ((left = end - g_get_monotonic_time ()) > 0)
     {
       if (g_cancellable_set_error_if_cancelled (cancellable, error))
         return FALSE;
-      g_usleep (MIN (50000, end - g_get_monotonic_time ()) > 0
-                ? MIN (50000, end - g_get_monotonic_time ()) : 0);
+      g_usleep (MIN (left, 50000));
     }
 
   return !g_cancellable_set_error_if_cancelled (cancellable, error);

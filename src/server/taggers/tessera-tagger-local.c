@@ -35,19 +35,23 @@ static void tagger_iface_init (TesseraTaggerInterface *iface);
 G_DEFINE_FINAL_TYPE_WITH_CODE (TesseraTaggerLocal, tessera_tagger_local, G_TYPE_OBJECT,
                                G_IMPLEMENT_INTERFACE (TESSERA_TYPE_TAGGER, tagger_iface_init))
 
+/* Keeps the first stage's error (named after its stage) and logs the rest;
+ * takes @error. */
 static void
-keep_first_error (GError **first,
-                  GError  *error,
-                  const char *stage)
+keep_first_error (GError     **first,
+                  GError     **error,
+                  const char  *stage)
 {
-  g_debug ("Tagger stage %s failed: %s", stage, error->message);
+  g_assert (error != NULL && *error != NULL);
+
+  g_debug ("Tagger stage %s failed: %s", stage, (*error)->message);
   if (*first == NULL)
     {
-      g_prefix_error (&error, "%s: ", stage);
-      *first = error;
+      g_prefix_error (error, "%s: ", stage);
+      *first = g_steal_pointer (error);
     }
   else
-    g_error_free (error);
+    g_clear_error (error);
 }
 
 #define WORKING_SIDE MAX (TESSERA_FACES_DETAIL_SIDE, TESSERA_OCR_MAX_SIDE)
@@ -92,7 +96,7 @@ tessera_tagger_local_tag (TesseraTagger       *tagger,
   gint64 t0 = g_get_monotonic_time (), t1, t2, t3, t4, t5;
 
   if (!tessera_exif_tag (original, image, record, &local_error))
-    keep_first_error (&first, local_error, "exif"), local_error = NULL;
+    keep_first_error (&first, &local_error, "exif");
   t1 = g_get_monotonic_time ();
 
   /* Every stage looks at 1600 px at most: shrink once, in memory, rather
@@ -100,12 +104,13 @@ tessera_tagger_local_tag (TesseraTagger       *tagger,
   working = make_working_copy (image, &local_error);
   if (working == NULL)
     {
+      g_clear_error (&first);
       g_propagate_error (error, local_error);
       return FALSE;
     }
 
   if (!tessera_colour_tag (working, record, &local_error))
-    keep_first_error (&first, local_error, "colour"), local_error = NULL;
+    keep_first_error (&first, &local_error, "colour");
   t2 = t3 = t4 = t5 = g_get_monotonic_time ();
 
   if (g_cancellable_set_error_if_cancelled (cancellable, error))
@@ -114,20 +119,20 @@ tessera_tagger_local_tag (TesseraTagger       *tagger,
   /* One grey copy serves faces (which shrink it further) and text. */
   grey_data = tessera_grey_from_vips (working, MAX (TESSERA_FACES_DETAIL_SIDE, TESSERA_OCR_MAX_SIDE),
                                       &grey, &local_error);
-  t3 = g_get_monotonic_time ();
+  t3 = t4 = g_get_monotonic_time ();
   if (grey_data == NULL)
-    keep_first_error (&first, local_error, "grey"), local_error = NULL;
+    keep_first_error (&first, &local_error, "grey");
   else
     {
       if (!tessera_face_detector_tag (self->faces, &grey, record, &local_error))
-        keep_first_error (&first, local_error, "faces"), local_error = NULL;
+        keep_first_error (&first, &local_error, "faces");
       t4 = g_get_monotonic_time ();
 
       if (g_cancellable_set_error_if_cancelled (cancellable, error))
         goto cancelled;
 
       if (self->ocr != NULL && !tessera_ocr_tag (self->ocr, &grey, record, &local_error))
-        keep_first_error (&first, local_error, "text"), local_error = NULL;
+        keep_first_error (&first, &local_error, "text");
     }
   t5 = g_get_monotonic_time ();
 
