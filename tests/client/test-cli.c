@@ -405,7 +405,8 @@ test_cli_interrupt_and_resume (void)
   for (guint i = 0; i < 3; i++)
     {
       g_autofree char *name = g_strdup_printf ("big-%u.jpg", i);
-      g_autoptr(GFile) file = client_test_write_big_file (dir, name, 20 * 1000 * 1000);
+      g_autoptr(GBytes) jpeg = tessera_test_make_jpeg (2400, 1800);
+      g_autoptr(GFile) file = client_test_write_file (dir, name, jpeg);
     }
 
   {
