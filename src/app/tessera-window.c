@@ -1250,12 +1250,16 @@ rebuild_chips (TesseraWindow *self)
 static void
 apply_filter (TesseraWindow *self)
 {
+  gboolean untagged = gtk_toggle_button_get_active (self->untagged_button);
+
+  /* "Untagged" and tags exclude each other; the chips wait meanwhile. */
+  gtk_widget_set_sensitive (GTK_WIDGET (self->chips_box), !untagged);
   g_ptr_array_add (self->filter_tags, NULL);
   if (self->image_list != NULL)
     tessera_image_list_set_filter (self->image_list,
-                                   (const char * const *) self->filter_tags->pdata,
+                                   untagged ? NULL : (const char * const *) self->filter_tags->pdata,
                                    gtk_toggle_button_get_active (self->match_any_button),
-                                   gtk_toggle_button_get_active (self->untagged_button));
+                                   untagged);
   g_ptr_array_remove_index (self->filter_tags, self->filter_tags->len - 1);
   update_page (self);
 }
