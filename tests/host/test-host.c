@@ -302,7 +302,7 @@ test_object_write_read_remove (Fixture       *fixture,
   gsize len;
 
   g_test_summary ("A written object appears only on commit, at objects/<bucket>/<key>, "
-                  "with its Content-Type and md5 ETag; fetch gives its path; remove "
+                  "with its Content-Type, md5 ETag and user metadata; fetch gives its path; remove "
                   "deletes it and succeeds again for a missing one");
 
   writer = tessera_local_object_store_begin_write (store, "u/alice/one", &error);
@@ -320,6 +320,7 @@ test_object_write_read_remove (Fixture       *fixture,
   g_assert_null (file);
   g_clear_error (&error);
 
+  tessera_object_writer_add_metadata (writer, "X-Amz-Meta-Camera", "Leica M");
   g_assert_true (tessera_object_writer_commit (writer, "image/jpeg", &etag, &error));
   g_assert_no_error (error);
   md5 = g_compute_checksum_for_string (G_CHECKSUM_MD5, data, -1);
@@ -344,6 +345,10 @@ test_object_write_read_remove (Fixture       *fixture,
   g_assert_cmpint (info->size, ==, strlen (data));
   g_assert_cmpstr (info->content_type, ==, "image/jpeg");
   g_assert_cmpstr (info->etag, ==, md5);
+  g_assert_nonnull (info->metadata);
+  g_assert_cmpuint (g_strv_length (info->metadata), ==, 2);
+  g_assert_cmpstr (info->metadata[0], ==, "x-amz-meta-camera");
+  g_assert_cmpstr (info->metadata[1], ==, "Leica M");
   g_clear_pointer (&info, tessera_object_info_free);
 
   g_assert_true (tessera_object_store_remove (port, "u/alice/one", &error));

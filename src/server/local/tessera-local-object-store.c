@@ -46,6 +46,7 @@ struct _TesseraObjectWriter
   int                      fd;
   gint64                   size;
   GChecksum               *md5;
+  GPtrArray               *metadata;
   gboolean                 committed;
 };
 
@@ -270,6 +271,20 @@ tessera_object_writer_get_size (TesseraObjectWriter *writer)
   return writer->size;
 }
 
+void
+tessera_object_writer_add_metadata (TesseraObjectWriter *writer,
+                                    const char          *name,
+                                    const char          *value)
+{
+  g_return_if_fail (writer != NULL);
+  g_return_if_fail (name != NULL && value != NULL);
+
+  if (writer->metadata == NULL)
+    writer->metadata = g_ptr_array_new_with_free_func (g_free);
+  g_ptr_array_add (writer->metadata, g_ascii_strdown (name, -1));
+  g_ptr_array_add (writer->metadata, g_strdup (value));
+}
+
 gboolean
 tessera_object_writer_commit (TesseraObjectWriter  *writer,
                               const char           *content_type,
@@ -310,6 +325,10 @@ tessera_object_writer_commit (TesseraObjectWriter  *writer,
   g_key_file_set_string (key_file, "object", "content-type",
                          content_type && *content_type ? content_type : "binary/octet-stream");
   g_key_file_set_string (key_file, "object", "etag", md5);
+  for (guint i = 0; writer->metadata != NULL && i + 1 < writer->metadata->len; i += 2)
+    g_key_file_set_string (key_file, "metadata",
+                           g_ptr_array_index (writer->metadata, i),
+                           g_ptr_array_index (writer->metadata, i + 1));
   meta_data = g_key_file_to_data (key_file, NULL, NULL);
   if (!make_parent (meta, error) ||
       !g_file_set_contents_full (meta, meta_data, -1, G_FILE_SET_CONTENTS_CONSISTENT, 0600, error))
@@ -350,6 +369,7 @@ tessera_object_writer_free (TesseraObjectWriter *writer)
   g_free (writer->tmp_path);
   g_free (writer->key);
   g_clear_pointer (&writer->md5, g_checksum_free);
+  g_clear_pointer (&writer->metadata, g_ptr_array_unref);
   g_clear_object (&writer->store);
   g_free (writer);
 }
@@ -366,7 +386,27 @@ tessera_object_info_free (TesseraObjectInfo *info)
     close (info->fd);
   g_free (info->content_type);
   g_free (info->etag);
+  g_strfreev (info->metadata);
   g_free (info);
+}
+
+static GStrv
+read_metadata (GKeyFile *key_file)
+{
+  g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
+  g_auto(GStrv) names = g_key_file_get_keys (key_file, "metadata", NULL, NULL);
+
+  for (guint i = 0; names != NULL && names[i] != NULL; i++)
+    {
+      g_autofree char *value = g_key_file_get_string (key_file, "metadata", names[i], NULL);
+
+      if (value == NULL || !g_str_has_prefix (names[i], "x-amz-meta-"))
+        continue;
+      g_strv_builder_add (builder, names[i]);
+      g_strv_builder_add (builder, value);
+    }
+
+  return g_strv_builder_end (builder);
 }
 
 TesseraObjectInfo *
@@ -405,6 +445,7 @@ tessera_local_object_store_open (TesseraLocalObjectStore  *self,
     {
       info->content_type = g_key_file_get_string (key_file, "object", "content-type", NULL);
       info->etag = g_key_file_get_string (key_file, "object", "etag", NULL);
+      info->metadata = read_metadata (key_file);
     }
   if (info->content_type == NULL)
     info->content_type = g_strdup ("binary/octet-stream");

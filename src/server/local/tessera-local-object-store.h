@@ -29,6 +29,7 @@ typedef struct
   char   *content_type;
   char   *etag;           /* md5 hex, without quotes */
   gint64  modified_ms;
+  GStrv   metadata;       /* user metadata: alternating x-amz-meta-* name, value */
 } TesseraObjectInfo;
 
 /* Objects go under @data_dir/objects/<bucket>/; @public_url the base of the pre-signed
@@ -53,6 +54,10 @@ gboolean                 tessera_object_writer_write             (TesseraObjectW
                                                                   gsize                       length,
                                                                   GError                    **error);
 gint64                   tessera_object_writer_get_size          (TesseraObjectWriter        *writer);
+/* User metadata (an x-amz-meta-* @name, lower-case) stored with the object. */
+void                     tessera_object_writer_add_metadata      (TesseraObjectWriter        *writer,
+                                                                  const char                 *name,
+                                                                  const char                 *value);
 /* fsync, rename into place, fsync the directory; @etag gets the md5 hex. */
 gboolean                 tessera_object_writer_commit            (TesseraObjectWriter        *writer,
                                                                   const char                 *content_type,

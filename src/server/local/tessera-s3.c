@@ -56,6 +56,7 @@ struct _TesseraS3Request
   char                     *content_type;
   gint64                    max_size;
   TesseraObjectWriter      *writer;
+  GPtrArray                *meta_names;
 
   /* The first error wins; it is answered once the body is consumed. */
   guint                     error_status;
@@ -75,6 +76,7 @@ tessera_s3_request_free (TesseraS3Request *state)
     MHD_destroy_post_processor (state->post);
   g_clear_pointer (&state->form, tessera_sigv4_post_form_free);
   g_clear_pointer (&state->writer, tessera_object_writer_free);
+  g_clear_pointer (&state->meta_names, g_ptr_array_unref);
   if (state->field_value != NULL)
     g_string_free (state->field_value, TRUE);
   g_free (state->field_name);
@@ -294,12 +296,41 @@ lookup_secret (const char *access_key_id,
 
 /* POST uploads */
 
+static gboolean
+is_user_metadata (const char *name)
+{
+  gsize len = strlen ("x-amz-meta-");
+
+  /* Header-safe names only: they come back as response headers. */
+  if (g_ascii_strncasecmp (name, "x-amz-meta-", len) != 0 || name[len] == '\0')
+    return FALSE;
+  for (const char *p = name; *p; p++)
+    if (!g_ascii_isalnum (*p) && *p != '-' && *p != '_')
+      return FALSE;
+  return TRUE;
+}
+
+static gboolean
+is_header_safe (const char *value)
+{
+  for (const char *p = value; *p; p++)
+    if ((guchar) *p < 0x20 || *p == 0x7f)
+      return FALSE;
+  return TRUE;
+}
+
 static void
 flush_field (TesseraS3Request *state)
 {
   if (state->field_name == NULL)
     return;
 
+  if (is_user_metadata (state->field_name))
+    {
+      if (state->meta_names == NULL)
+        state->meta_names = g_ptr_array_new_with_free_func (g_free);
+      g_ptr_array_add (state->meta_names, g_strdup (state->field_name));
+    }
   tessera_sigv4_post_form_add_field (state->form, state->field_name, state->field_value->str);
   g_clear_pointer (&state->field_name, g_free);
   g_string_truncate (state->field_value, 0);
@@ -362,6 +393,17 @@ start_file (TesseraS3Request *state,
       g_warning ("Cannot start an upload: %s", error->message);
       set_error_from_gerror (state, error);
       return FALSE;
+    }
+
+  /* The policy covered every field: x-amz-meta-* are the uploader's
+   * metadata, returned on GET as S3 does. */
+  for (guint i = 0; state->meta_names != NULL && i < state->meta_names->len; i++)
+    {
+      const char *name = g_ptr_array_index (state->meta_names, i);
+      const char *value = tessera_sigv4_post_form_get_field (state->form, name);
+
+      if (value != NULL && is_header_safe (value))
+        tessera_object_writer_add_metadata (state->writer, name, value);
     }
 
   return TRUE;
@@ -730,6 +772,8 @@ handle_get (TesseraS3             *self,
   MHD_add_response_header (response, "Last-Modified", last_modified);
   MHD_add_response_header (response, "Cache-Control", cache_control);
   MHD_add_response_header (response, "Accept-Ranges", "bytes");
+  for (guint i = 0; info->metadata != NULL && info->metadata[i] && info->metadata[i + 1]; i += 2)
+    MHD_add_response_header (response, info->metadata[i], info->metadata[i + 1]);
   if (status == 206)
     {
       g_autofree char *content_range = NULL;
