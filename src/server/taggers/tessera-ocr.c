@@ -21,6 +21,10 @@
 # pragma GCC diagnostic pop
 #endif
 
+#ifdef TESSERA_HAVE_OPENMP
+# include <omp.h>
+#endif
+
 /* Measured on the labelled pictures (docs/tagging.md). */
 #define WORD_MIN_CONFIDENCE   80.0   /* Tesseract's 0..100 */
 #define TEXT_MIN_LETTERS      6      /* one lone short word is usually noise */
@@ -62,9 +66,14 @@ tessera_ocr_new (GError **error)
 
   g_mutex_init (&self->lock);
 
-  /* Tesseract's OpenMP would take every core for one picture while other
-   * jobs wait; read once, when the runtime starts. */
-  g_setenv ("OMP_THREAD_LIMIT", "1", FALSE);
+  /* Debian's Tesseract is built with OpenMP and runs parts of the LSTM on
+   * 4 threads per picture (spinning while idle), while jobs already run in
+   * parallel. OMP_THREAD_LIMIT would say so, but libgomp reads it when it
+   * is loaded, before main(); making every parallel region inactive is the
+   * equivalent we can still do at run time. */
+#ifdef TESSERA_HAVE_OPENMP
+  omp_set_max_active_levels (0);
+#endif
 
   /* Leptonica reports every odd box on stderr; our errors say enough. */
   setMsgSeverity (L_SEVERITY_NONE);

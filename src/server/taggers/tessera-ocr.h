@@ -30,8 +30,8 @@ typedef struct
 typedef struct _TesseraOcr TesseraOcr;
 
 /* Returns NULL with an error when Tesseract or its English data is
- * missing. Limits OpenMP to one thread (OMP_THREAD_LIMIT) unless the
- * environment already says otherwise: jobs run in parallel already. */
+ * missing. Makes OpenMP regions run on one thread, process-wide (what
+ * OMP_THREAD_LIMIT=1 does): jobs run in parallel already. */
 TesseraOcr *tessera_ocr_new              (GError             **error);
 void        tessera_ocr_free             (TesseraOcr          *self);
 
