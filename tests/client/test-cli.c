@@ -43,6 +43,7 @@ cli_run (Run        *run,
   g_autoptr(GSubprocessLauncher) launcher = NULL;
   g_autoptr(GSubprocess) process = NULL;
   g_autoptr(GError) error = NULL;
+  g_autofree char *state = g_build_filename (tmpdir, "cli-uploads.json", NULL);
   const char *arg;
   va_list args;
 
@@ -59,8 +60,7 @@ cli_run (Run        *run,
                                         G_SUBPROCESS_FLAGS_STDOUT_PIPE |
                                         G_SUBPROCESS_FLAGS_STDERR_PIPE);
   g_subprocess_launcher_set_cwd (launcher, tmpdir);
-  g_subprocess_launcher_setenv (launcher, "TESSERA_UPLOAD_STATE",
-                                g_build_filename (tmpdir, "cli-uploads.json", NULL), TRUE);
+  g_subprocess_launcher_setenv (launcher, "TESSERA_UPLOAD_STATE", state, TRUE);
   process = g_subprocess_launcher_spawnv (launcher, (const char * const *) argv->pdata, &error);
   g_assert_no_error (error);
   g_subprocess_communicate_utf8 (process, input, NULL, &run->out, &run->err, &error);
