@@ -686,7 +686,9 @@ request_retry_cb (gpointer user_data)
   if (g_task_return_error_if_cancelled (task))
     return G_SOURCE_REMOVE;
 
-  request_send (task);
+  /* request_send() takes a reference; the source's own is dropped when
+   * the source is destroyed. */
+  request_send (g_object_ref (task));
 
   return G_SOURCE_REMOVE;
 }
