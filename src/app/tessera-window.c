@@ -1846,6 +1846,19 @@ tessera_window_get_page (TesseraWindow *self)
   return gtk_stack_get_visible_child_name (self->main_stack);
 }
 
+/**
+ * tessera_window_get_offline:
+ *
+ * Returns: whether the offline banner shows over a cached gallery
+ */
+gboolean
+tessera_window_get_offline (TesseraWindow *self)
+{
+  g_return_val_if_fail (TESSERA_IS_WINDOW (self), FALSE);
+
+  return gtk_revealer_get_reveal_child (self->offline_revealer);
+}
+
 static void
 tessera_window_save_size (TesseraWindow *self)
 {

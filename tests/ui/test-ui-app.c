@@ -660,6 +660,31 @@ test_delete_and_undo (void)
 }
 
 static void
+test_offline_banner (void)
+{
+  TesseraWindow *window = get_window ();
+  TesseraImageList *list = tessera_window_get_image_list (window);
+
+  g_assert_false (tessera_window_get_offline (window));
+  tessera_test_server_stop (server);
+
+  /* The cached gallery stays, with a banner that offers to retry. */
+  gtk_widget_activate_action (GTK_WIDGET (window), "win.reload", NULL);
+  WAIT_FOR (tessera_window_get_offline (window));
+  g_assert_cmpuint (n_images (), ==, 3);
+  g_assert_cmpstr (tessera_window_get_page (window), ==, "gallery");
+  g_assert_nonnull (tessera_image_list_get_error_message (list));
+  screenshot (GTK_WIDGET (window), "offline");
+
+  /* Back on the same address: Retry clears it. */
+  tessera_test_server_restart (server, FALSE);
+  gtk_widget_activate_action (GTK_WIDGET (window), "win.reload", NULL);
+  WAIT_FOR (!tessera_window_get_offline (window) && list_settled (list));
+  g_assert_null (tessera_image_list_get_error_message (list));
+  g_assert_cmpuint (n_images (), ==, 3);
+}
+
+static void
 test_sign_out (void)
 {
   g_autofree char *token = NULL;
@@ -675,7 +700,36 @@ test_sign_out (void)
   tessera_signin_dialog_submit (get_dialog (), PASSWORD, FALSE);
   WAIT_FOR (tessera_application_get_client (app) != NULL);
   WAIT_FOR (list_settled (tessera_window_get_image_list (get_window ())) && n_images () == 3);
+}
 
+/* "This computer": the app starts the bundled tessera-server itself. */
+static void
+test_this_computer (void)
+{
+  TesseraSigninDialog *dialog;
+  TesseraClient *client;
+  g_autofree char *server_dir = g_build_filename (g_get_user_data_dir (), "tessera", "server", NULL);
+
+  gtk_widget_activate_action (GTK_WIDGET (get_window ()), "win.sign-out", NULL);
+  dialog = get_dialog ();
+  g_assert_nonnull (dialog);
+  tessera_signin_dialog_set_remote (dialog, NULL);
+  tessera_signin_dialog_set_username (dialog, "grace");
+  tessera_signin_dialog_submit (dialog, "a long enough password", TRUE);
+  WAIT_FOR (tessera_application_get_client (app) != NULL ||
+            (get_dialog () != NULL && tessera_signin_dialog_get_error (get_dialog ()) != NULL));
+  g_assert_null (get_dialog ());
+
+  client = tessera_application_get_client (app);
+  g_assert_cmpstr (tessera_client_get_server_url (client), ==,
+                   tessera_local_server_get_url (tessera_application_get_local_server (app)));
+  g_assert_cmpstr (tessera_client_get_server_url (client), !=, tessera_test_server_get_url (server));
+  g_assert_true (g_file_test (server_dir, G_FILE_TEST_IS_DIR));
+  WAIT_FOR (list_settled (tessera_window_get_image_list (get_window ())));
+  WAIT_FOR (g_strcmp0 (tessera_window_get_page (get_window ()), "empty") == 0);
+  screenshot (GTK_WIDGET (get_window ()), "this-computer");
+
+  tessera_local_server_stop (tessera_application_get_local_server (app));
   destroy_app ();
 }
 
@@ -700,7 +754,9 @@ main (int   argc,
   g_test_add_func ("/ui/app/viewer", test_viewer);
   g_test_add_func ("/ui/app/tag-filter", test_tag_filter);
   g_test_add_func ("/ui/app/delete-and-undo", test_delete_and_undo);
+  g_test_add_func ("/ui/app/offline-banner", test_offline_banner);
   g_test_add_func ("/ui/app/sign-out", test_sign_out);
+  g_test_add_func ("/ui/app/this-computer", test_this_computer);
 
   status = g_test_run ();
 
