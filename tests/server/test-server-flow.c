@@ -590,6 +590,120 @@ test_delete_permanent (void)
   g_assert_true (wait_objects_gone (server, id, data, 10));
 }
 
+static void
+test_auto_tagging (void)
+{
+  g_autoptr(TesseraTestServer) server =
+    tessera_test_server_new_started ("[tagger]\nname=local\nthreshold=0.5\n");
+  g_autoptr(TesseraTestUser) alice = tessera_test_server_new_user (server, "alice");
+  g_autoptr(GBytes) data = tessera_test_make_jpeg (400, 200);
+  g_autoptr(JsonObject) image = NULL;
+  g_autofree char *id = NULL;
+  g_auto(GStrv) tags = NULL;
+  JsonArray *labels;
+  guint above = 0;
+
+  g_test_summary ("With the local tagger, an upload ends ready with labels (name, "
+                  "confidence in [0, 1], source local...); exactly the labels at or above the "
+                  "threshold are tags, and the listing filters on them");
+
+  id = tessera_test_server_upload (server, alice, "wide.jpg", "image/jpeg", data, NULL);
+  image = tessera_test_server_wait_for_status (server, alice, id, "ready", READY_TIMEOUT_S);
+  g_assert_nonnull (image);
+  g_assert_cmpstr (json_object_get_string_member (image, "status"), ==, "ready");
+
+  labels = json_object_get_array_member (image, "labels");
+  g_assert_nonnull (labels);
+  g_assert_cmpuint (json_array_get_length (labels), >, 0);
+  tags = image_tags (image);
+
+  for (guint i = 0; i < json_array_get_length (labels); i++)
+    {
+      JsonObject *label = json_array_get_object_element (labels, i);
+      const char *name = json_object_get_string_member (label, "name");
+      double confidence = json_object_get_double_member (label, "confidence");
+
+      g_test_message ("label %s %.3f %s", name, confidence,
+                      json_object_get_string_member (label, "source"));
+      g_assert_nonnull (name);
+      g_assert_cmpfloat (confidence, >=, 0.0);
+      g_assert_cmpfloat (confidence, <=, 1.0);
+      /* "local", or "local/<detector>" */
+      g_assert_true (g_str_has_prefix (json_object_get_string_member (label, "source"),
+                                       "local"));
+      if (confidence >= 0.5)
+        {
+          g_autofree char *lower = g_utf8_strdown (name, -1);
+
+          g_assert_true (g_strv_contains ((const char * const *) tags, lower));
+          above++;
+        }
+    }
+  g_assert_cmpuint (g_strv_length (tags), ==, above);
+
+  for (guint i = 0; tags[i] != NULL; i++)
+    {
+      g_autofree char *escaped = g_uri_escape_string (tags[i], NULL, FALSE);
+      g_autofree char *query = g_strdup_printf ("?tags=%s", escaped);
+      g_auto(GStrv) ids = list_ids (server, alice, query);
+
+      assert_same_set ((const char * const *) ids, (const char *[]) { id, NULL });
+    }
+}
+
+static void
+test_form_replay (void)
+{
+  g_autoptr(TesseraTestServer) server = tessera_test_server_new_started (CONFIG_NO_TAGGER);
+  g_autoptr(TesseraTestUser) alice = tessera_test_server_new_user (server, "alice");
+  g_autoptr(GBytes) first = tessera_test_make_jpeg (64, 64);
+  g_autoptr(GBytes) second = tessera_test_make_jpeg (96, 32);
+  g_autoptr(JsonObject) created = NULL;
+  g_autoptr(TesseraTestResponse) again = NULL;
+  g_autoptr(JsonObject) image = NULL;
+  g_autoptr(GBytes) file = NULL;
+  g_autofree char *id = NULL;
+  g_auto(GStrv) ids = NULL;
+  JsonObject *form;
+  gint64 deadline;
+
+  g_test_summary ("The same form posted twice (allowed until it expires, as on S3) "
+                  "replaces the object; the ObjectCreated handling is idempotent: one image, "
+                  "ready, with the second file's size and bytes");
+
+  id = tessera_test_server_upload (server, alice, "a.jpg", "image/jpeg", first, &created);
+  image = tessera_test_server_wait_for_status (server, alice, id, "ready", READY_TIMEOUT_S);
+  g_assert_nonnull (image);
+  g_clear_pointer (&image, json_object_unref);
+
+  form = json_object_get_object_member (created, "formConfig");
+  again = tessera_test_server_post_form (server, json_object_get_string_member (form, "uploadUrl"),
+                                         json_object_get_object_member (form, "formFields"),
+                                         "a.jpg", "image/jpeg", second);
+  g_assert_cmpuint (again->status, ==, 204);
+
+  /* the second event is handled: the image takes the new file's size */
+  deadline = g_get_monotonic_time () + READY_TIMEOUT_S * G_USEC_PER_SEC;
+  for (;;)
+    {
+      g_clear_pointer (&image, json_object_unref);
+      image = tessera_test_server_wait_for_status (server, alice, id, "ready", READY_TIMEOUT_S);
+      g_assert_nonnull (image);
+      if (g_str_equal (json_object_get_string_member (image, "status"), "ready") &&
+          json_object_get_int_member (image, "width") == 96)
+        break;
+      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+      g_usleep (100 * 1000);
+    }
+  g_assert_cmpint (json_object_get_int_member (image, "height"), ==, 32);
+  g_assert_cmpint (json_object_get_int_member (image, "size"), ==, g_bytes_get_size (second));
+  file = tessera_test_server_fetch (server, json_object_get_string_member (image, "fileUrl"));
+  g_assert_true (g_bytes_equal (file, second));
+
+  ids = list_ids (server, alice, "");
+  assert_same_set ((const char * const *) ids, (const char *[]) { id, NULL });
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -604,6 +718,8 @@ main (int   argc,
   g_test_add_func ("/server/flow/delete-restore", test_delete_restore);
   g_test_add_func ("/server/flow/purge", test_purge);
   g_test_add_func ("/server/flow/delete-permanent", test_delete_permanent);
+  g_test_add_func ("/server/flow/auto-tagging", test_auto_tagging);
+  g_test_add_func ("/server/flow/form-replay", test_form_replay);
 
   return g_test_run ();
 }
