@@ -99,6 +99,7 @@ refresh_free (Refresh *refresh)
 {
   TesseraSearchProvider *self = refresh->self;
 
+  g_debug ("Refresh done: %u images listed", refresh->images->len);
   self->refreshing = FALSE;
   g_application_release (self->application);
 
