@@ -2080,6 +2080,7 @@ typedef struct
   goffset                    prefix_length;
   goffset                    sent;
   gboolean                   stale_removed;
+  gboolean                   duplicate;
 } Upload;
 
 static void
@@ -2339,7 +2340,7 @@ upload_created_cb (GObject      *object,
           return;
         }
 
-      g_object_set_data (G_OBJECT (task), "duplicate", GINT_TO_POINTER (TRUE));
+      state->duplicate = TRUE;
       g_task_return_pointer (task, g_strdup (original), g_free);
       return;
     }
@@ -2458,7 +2459,7 @@ tessera_client_upload_file_finish (TesseraClient  *self,
   g_return_val_if_fail (g_task_is_valid (result, self), NULL);
 
   if (duplicate != NULL)
-    *duplicate = GPOINTER_TO_INT (g_object_get_data (G_OBJECT (result), "duplicate"));
+    *duplicate = ((Upload *) g_task_get_task_data (G_TASK (result)))->duplicate;
 
   return g_task_propagate_pointer (G_TASK (result), error);
 }
