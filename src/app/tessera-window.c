@@ -2088,6 +2088,7 @@ tessera_window_init (TesseraWindow *self)
   /* Completions below the entry; it keeps the focus while they show. */
   self->completion_list = GTK_LIST_BOX (gtk_list_box_new ());
   gtk_list_box_set_activate_on_single_click (self->completion_list, TRUE);
+  gtk_widget_add_css_class (GTK_WIDGET (self->completion_list), "navigation-sidebar");
   g_signal_connect_object (self->completion_list, "row-activated",
                            G_CALLBACK (on_completion_activated), self, G_CONNECT_SWAPPED);
   scroller = gtk_scrolled_window_new ();

@@ -265,6 +265,26 @@ find_descendant (GtkWidget *widget,
   return NULL;
 }
 
+static GtkMenuButton *
+find_menu_button (GtkWidget  *widget,
+                  const char *tooltip)
+{
+  if (GTK_IS_MENU_BUTTON (widget) &&
+      g_strcmp0 (gtk_widget_get_tooltip_text (widget), tooltip) == 0)
+    return GTK_MENU_BUTTON (widget);
+
+  for (GtkWidget *child = gtk_widget_get_first_child (widget);
+       child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      GtkMenuButton *found = find_menu_button (child, tooltip);
+      if (found != NULL)
+        return found;
+    }
+
+  return NULL;
+}
+
 static GtkDropTarget *
 find_drop_target (GtkWidget *widget)
 {
@@ -458,6 +478,26 @@ test_upload_by_drop (void)
   g_assert_cmpstr (tessera_window_get_page (get_window ()), ==, "gallery");
   g_assert_true (run_until (thumbnails_painted, GUINT_TO_POINTER (4), TIMEOUT_S));
   screenshot (GTK_WIDGET (get_window ()), "gallery");
+
+  /* The uploads popover lists every file with its state. */
+  {
+    GtkMenuButton *button = find_menu_button (GTK_WIDGET (get_window ()), "Uploads");
+    GtkWidget *popover;
+    guint n_rows = 0;
+
+    g_assert_nonnull (button);
+    g_assert_true (gtk_widget_get_visible (GTK_WIDGET (button)));
+    gtk_menu_button_popup (button);
+    popover = GTK_WIDGET (gtk_menu_button_get_popover (button));
+    WAIT_FOR (gtk_widget_get_mapped (popover));
+    for (GtkWidget *row = gtk_widget_get_first_child (find_descendant (popover, GTK_TYPE_LIST_BOX));
+         row != NULL;
+         row = gtk_widget_get_next_sibling (row))
+      n_rows++;
+    g_assert_cmpuint (n_rows, ==, 5);
+    screenshot (popover, "uploads-popover");
+    gtk_menu_button_popdown (button);
+  }
 }
 
 static gboolean
@@ -534,7 +574,14 @@ test_tag_filter (void)
         gtk_widget_activate_action (GTK_WIDGET (window), "win.reload-tags", NULL);
     }
   g_assert_true (offered);
-  screenshot (GTK_WIDGET (window), "tag-completion");
+  screenshot (GTK_WIDGET (window), "tag-search");
+  {
+    GtkWidget *popover = find_descendant (GTK_WIDGET (entry), GTK_TYPE_POPOVER);
+
+    g_assert_nonnull (popover);
+    WAIT_FOR (gtk_widget_get_mapped (popover));
+    screenshot (popover, "tag-completion");
+  }
 
   /* Enter takes the first completion as a chip. */
   g_signal_emit_by_name (entry, "activate");
@@ -685,6 +732,35 @@ test_offline_banner (void)
 }
 
 static void
+test_paste_image (void)
+{
+  TesseraWindow *window = get_window ();
+  g_autoptr(GFile) source = copy_test_image ("darknet/eagle.jpg", images_dir, "eagle.jpg");
+  g_autoptr(GdkTexture) texture = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonArray) on_server = NULL;
+  gboolean found = FALSE;
+
+  /* An image copied from another app: pixels on the clipboard, no file. */
+  texture = gdk_texture_new_from_file (source, &error);
+  g_assert_no_error (error);
+  gdk_clipboard_set_texture (gtk_widget_get_clipboard (GTK_WIDGET (window)), texture);
+  gtk_widget_activate_action (GTK_WIDGET (window), "win.paste", NULL);
+
+  WAIT_FOR (n_images () == 4);
+  g_assert_true (run_until (all_ready, NULL, 120));
+
+  on_server = server_images (NULL);
+  g_assert_cmpuint (json_array_get_length (on_server), ==, 4);
+  for (guint i = 0; i < 4; i++)
+    {
+      const char *name = json_object_get_string_member (json_array_get_object_element (on_server, i), "filename");
+      found |= g_str_has_prefix (name, "Pasted image ") && g_str_has_suffix (name, ".png");
+    }
+  g_assert_true (found);
+}
+
+static void
 test_sign_out (void)
 {
   g_autofree char *token = NULL;
@@ -699,7 +775,7 @@ test_sign_out (void)
   /* And signing in again shows the same gallery. */
   tessera_signin_dialog_submit (get_dialog (), PASSWORD, FALSE);
   WAIT_FOR (tessera_application_get_client (app) != NULL);
-  WAIT_FOR (list_settled (tessera_window_get_image_list (get_window ())) && n_images () == 3);
+  WAIT_FOR (list_settled (tessera_window_get_image_list (get_window ())) && n_images () == 4);
 }
 
 /* "This computer": the app starts the bundled tessera-server itself. */
@@ -755,6 +831,7 @@ main (int   argc,
   g_test_add_func ("/ui/app/tag-filter", test_tag_filter);
   g_test_add_func ("/ui/app/delete-and-undo", test_delete_and_undo);
   g_test_add_func ("/ui/app/offline-banner", test_offline_banner);
+  g_test_add_func ("/ui/app/paste-image", test_paste_image);
   g_test_add_func ("/ui/app/sign-out", test_sign_out);
   g_test_add_func ("/ui/app/this-computer", test_this_computer);
 
