@@ -26,6 +26,8 @@
 #define RETRY_BASE_MS        500
 #define RETRY_CAP_MS         30000
 #define SAVE_DELAY_MS        250
+#define PROCESSING_POLL_MS   500
+#define PROCESSING_TIMEOUT_S 300
 
 /* What the queue knows about an item beyond what the item shows. */
 typedef struct
@@ -34,6 +36,7 @@ typedef struct
   guint         attempts;
   guint         retry_source;
   gboolean      resumed;
+  gint64        processing_deadline;
 } Job;
 
 static GQuark job_quark;
@@ -51,6 +54,7 @@ struct _TesseraUploadQueue
   guint          pump_source;
   guint          save_source;
   gboolean       busy;
+  gboolean       wait_for_processing;
 };
 
 static void list_model_iface_init (GListModelInterface *iface);
@@ -66,6 +70,7 @@ enum {
   PROP_MAX_ATTEMPTS,
   PROP_BUSY,
   PROP_N_ITEMS,
+  PROP_WAIT_FOR_PROCESSING,
   N_PROPS
 };
 
@@ -375,6 +380,85 @@ is_transient (const GError *error)
          g_error_matches (error, TESSERA_CLIENT_ERROR, TESSERA_CLIENT_ERROR_RATE_LIMITED);
 }
 
+static void poll_processing (TesseraUploadQueue *self,
+                             TesseraUploadItem  *item);
+
+static gboolean
+poll_again_cb (gpointer user_data)
+{
+  Run *run = user_data;
+  g_autoptr(TesseraUploadQueue) self = g_weak_ref_get (&run->queue);
+
+  get_job (run->item)->retry_source = 0;
+  if (self != NULL && self->items != NULL)
+    poll_processing (self, run->item);
+
+  return G_SOURCE_REMOVE;
+}
+
+static void
+processed_cb (GObject      *object,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  Run *run = user_data;
+  g_autoptr(TesseraUploadQueue) self = g_weak_ref_get (&run->queue);
+  TesseraUploadItem *item = run->item;
+  g_autoptr(TesseraImage) image = NULL;
+  g_autoptr(GError) error = NULL;
+  const char *status;
+  Job *job;
+
+  image = tessera_client_get_image_finish (TESSERA_CLIENT (object), result, &error);
+  if (self == NULL || self->items == NULL ||
+      tessera_upload_item_get_state (item) != TESSERA_UPLOAD_STATE_PROCESSING)
+    {
+      run_free (run);
+      return;
+    }
+
+  job = get_job (item);
+  g_clear_object (&job->cancellable);
+  status = image != NULL ? tessera_image_get_status (image) : NULL;
+
+  if (g_strcmp0 (status, "failed") == 0)
+    {
+      const char *reason = tessera_image_get_failure_reason (image);
+
+      _tessera_upload_item_set_error_message (item, reason ? reason : "The server could not process this image");
+      _tessera_upload_item_set_state (item, TESSERA_UPLOAD_STATE_FAILED);
+      g_signal_emit (self, signals[ITEM_FINISHED], 0, item);
+    }
+  else if (g_strcmp0 (status, "ready") == 0 ||
+           (image == NULL && !is_transient (error)) ||
+           g_get_monotonic_time () > job->processing_deadline)
+    {
+      /* Ready, or gone (deleted meanwhile), or slow: the upload itself
+       * is done either way. */
+      _tessera_upload_item_set_state (item, TESSERA_UPLOAD_STATE_DONE);
+      g_signal_emit (self, signals[ITEM_FINISHED], 0, item);
+    }
+  else
+    job->retry_source = g_timeout_add_full (G_PRIORITY_DEFAULT, PROCESSING_POLL_MS, poll_again_cb,
+                                            run_new (self, item), (GDestroyNotify) run_free);
+
+  save_state (self);
+  update_busy (self);
+  run_free (run);
+}
+
+static void
+poll_processing (TesseraUploadQueue *self,
+                 TesseraUploadItem  *item)
+{
+  Job *job = get_job (item);
+
+  g_clear_object (&job->cancellable);
+  job->cancellable = g_cancellable_new ();
+  tessera_client_get_image_async (self->client, tessera_upload_item_get_image_id (item),
+                                  job->cancellable, processed_cb, run_new (self, item));
+}
+
 static void
 upload_done_cb (GObject      *object,
                 GAsyncResult *result,
@@ -424,10 +508,19 @@ upload_done_cb (GObject      *object,
                       tessera_upload_item_get_state (other) == TESSERA_UPLOAD_STATE_DONE &&
                       g_strcmp0 (tessera_upload_item_get_image_id (other), image_id) == 0;
         }
-      _tessera_upload_item_set_state (item, duplicate
-                                            ? TESSERA_UPLOAD_STATE_DUPLICATE
-                                            : TESSERA_UPLOAD_STATE_DONE);
-      g_signal_emit (self, signals[ITEM_FINISHED], 0, item);
+      if (!duplicate && self->wait_for_processing)
+        {
+          _tessera_upload_item_set_state (item, TESSERA_UPLOAD_STATE_PROCESSING);
+          job->processing_deadline = g_get_monotonic_time () + PROCESSING_TIMEOUT_S * G_USEC_PER_SEC;
+          poll_processing (self, item);
+        }
+      else
+        {
+          _tessera_upload_item_set_state (item, duplicate
+                                                ? TESSERA_UPLOAD_STATE_DUPLICATE
+                                                : TESSERA_UPLOAD_STATE_DONE);
+          g_signal_emit (self, signals[ITEM_FINISHED], 0, item);
+        }
     }
   else if (is_transient (error) && job->attempts < self->max_attempts)
     {
@@ -569,6 +662,7 @@ tessera_upload_queue_get_property (GObject    *object,
     case PROP_MAX_ATTEMPTS: g_value_set_uint (value, self->max_attempts); break;
     case PROP_BUSY: g_value_set_boolean (value, self->busy); break;
     case PROP_N_ITEMS: g_value_set_uint (value, self->items->len); break;
+    case PROP_WAIT_FOR_PROCESSING: g_value_set_boolean (value, self->wait_for_processing); break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -595,6 +689,9 @@ tessera_upload_queue_set_property (GObject      *object,
       break;
     case PROP_MAX_ATTEMPTS:
       tessera_upload_queue_set_max_attempts (self, g_value_get_uint (value));
+      break;
+    case PROP_WAIT_FOR_PROCESSING:
+      tessera_upload_queue_set_wait_for_processing (self, g_value_get_boolean (value));
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -653,6 +750,18 @@ tessera_upload_queue_class_init (TesseraUploadQueueClass *klass)
   properties[PROP_N_ITEMS] =
     g_param_spec_uint ("n-items", NULL, NULL, 0, G_MAXUINT, 0,
                        G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  /**
+   * TesseraUploadQueue:wait-for-processing:
+   *
+   * When %TRUE, an uploaded item stays in
+   * %TESSERA_UPLOAD_STATE_PROCESSING until the server has made its
+   * thumbnails (polling the image, without holding an upload slot), and
+   * ends failed with the server's reason if the file was no usable image.
+   * When %FALSE (the default) it is done as soon as the bytes arrived.
+   */
+  properties[PROP_WAIT_FOR_PROCESSING] =
+    g_param_spec_boolean ("wait-for-processing", NULL, NULL, FALSE,
+                          G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
@@ -832,8 +941,7 @@ tessera_upload_queue_cancel (TesseraUploadQueue *self,
   g_clear_handle_id (&job->retry_source, g_source_remove);
   if (job->cancellable != NULL)
     g_cancellable_cancel (job->cancellable);
-  else
-    g_signal_emit (self, signals[ITEM_FINISHED], 0, item);
+  g_signal_emit (self, signals[ITEM_FINISHED], 0, item);
 
   save_state (self);
   update_busy (self);
@@ -904,4 +1012,26 @@ tessera_upload_queue_clear_finished (TesseraUploadQueue *self)
 
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_N_ITEMS]);
   save_state (self);
+}
+
+gboolean
+tessera_upload_queue_get_wait_for_processing (TesseraUploadQueue *self)
+{
+  g_return_val_if_fail (TESSERA_IS_UPLOAD_QUEUE (self), FALSE);
+
+  return self->wait_for_processing;
+}
+
+void
+tessera_upload_queue_set_wait_for_processing (TesseraUploadQueue *self,
+                                              gboolean            wait_for_processing)
+{
+  g_return_if_fail (TESSERA_IS_UPLOAD_QUEUE (self));
+
+  wait_for_processing = !!wait_for_processing;
+  if (wait_for_processing != self->wait_for_processing)
+    {
+      self->wait_for_processing = wait_for_processing;
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_WAIT_FOR_PROCESSING]);
+    }
 }

@@ -27,6 +27,9 @@ guint               tessera_upload_queue_get_max_attempts (TesseraUploadQueue *s
 void                tessera_upload_queue_set_max_attempts (TesseraUploadQueue *self,
                                                          guint               max_attempts);
 gboolean            tessera_upload_queue_get_busy       (TesseraUploadQueue *self);
+gboolean            tessera_upload_queue_get_wait_for_processing (TesseraUploadQueue *self);
+void                tessera_upload_queue_set_wait_for_processing (TesseraUploadQueue *self,
+                                                         gboolean            wait_for_processing);
 TesseraUploadItem  *tessera_upload_queue_add_file       (TesseraUploadQueue *self,
                                                          GFile              *file);
 void                tessera_upload_queue_cancel         (TesseraUploadQueue *self,

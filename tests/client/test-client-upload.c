@@ -374,6 +374,47 @@ test_queue_cancel_and_retry (void)
   g_assert_nonnull (tessera_upload_item_get_error_message (bad));
 }
 
+static void
+record_state_cb (TesseraUploadItem *item,
+                 GParamSpec        *pspec,
+                 GString           *states)
+{
+  g_string_append_printf (states, "%s ", tessera_upload_state_to_string (tessera_upload_item_get_state (item)));
+}
+
+static void
+test_queue_waits_for_processing (void)
+{
+  g_autoptr(TesseraClient) client = client_test_new_user (server, "yara", "yara's password");
+  g_autofree char *dir = g_build_filename (tmpdir, "processing", NULL);
+  g_autofree char *state = g_build_filename (tmpdir, "processing-queue.json", NULL);
+  g_autoptr(TesseraUploadQueue) queue = tessera_upload_queue_new (client, state);
+  g_autoptr(GBytes) jpeg = tessera_test_make_jpeg (300, 200);
+  g_autoptr(GFile) good = client_test_write_file (dir, "good.jpg", jpeg);
+  g_autoptr(GFile) bad = client_test_write_big_file (dir, "bad.jpg", 100 * 1000);
+  g_autoptr(GString) states = g_string_new (NULL);
+  TesseraUploadItem *good_item, *bad_item;
+  guint finished = 0;
+
+  tessera_upload_queue_set_wait_for_processing (queue, TRUE);
+  g_signal_connect_swapped (queue, "item-finished", G_CALLBACK (g_atomic_int_inc), &finished);
+
+  good_item = tessera_upload_queue_add_file (queue, good);
+  g_signal_connect (good_item, "notify::state", G_CALLBACK (record_state_cb), states);
+  bad_item = tessera_upload_queue_add_file (queue, bad);
+  g_assert_true (client_test_run_until (queue_idle, queue, 120));
+
+  /* Through processing to done, with the thumbnails made. */
+  g_assert_nonnull (strstr (states->str, "processing done"));
+  g_assert_cmpint (tessera_upload_item_get_state (good_item), ==, TESSERA_UPLOAD_STATE_DONE);
+  g_assert_cmpstr (wait_processed (client, tessera_upload_item_get_image_id (good_item)), ==, "ready");
+
+  /* Bytes that are no image: failed, with the server's reason. */
+  g_assert_cmpint (tessera_upload_item_get_state (bad_item), ==, TESSERA_UPLOAD_STATE_FAILED);
+  g_assert_nonnull (tessera_upload_item_get_error_message (bad_item));
+  g_assert_cmpuint (finished, ==, 2);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -389,6 +430,7 @@ main (int   argc,
   g_test_add_func ("/client/upload/queue-survives-server-crash", test_queue_survives_server_crash);
   g_test_add_func ("/client/upload/queue-resumes-after-client-restart", test_queue_resumes_after_client_restart);
   g_test_add_func ("/client/upload/queue-cancel-and-retry", test_queue_cancel_and_retry);
+  g_test_add_func ("/client/upload/queue-waits-for-processing", test_queue_waits_for_processing);
 
   status = g_test_run ();
 
