@@ -21,6 +21,9 @@
 
 /* A stalled client cannot hold a thread of the pool for long. */
 #define CONNECTION_TIMEOUT_S 60
+/* Per connection: headers plus the read buffer an upload streams through
+ * (MHD's default, 32 KiB, means many small calls for a big body). */
+#define CONNECTION_MEMORY (256 * 1024)
 /* A body this big and 16 times over its limit is not read to be dropped. */
 #define FAR_BEYOND_REASON (G_GUINT64_CONSTANT (256) * 1024 * 1024)
 
@@ -564,6 +567,7 @@ tessera_gateway_start (TesseraGateway        *self,
                                    MHD_OPTION_LISTEN_SOCKET, self->listen_fd,
                                    MHD_OPTION_THREAD_POOL_SIZE, (unsigned int) MAX (n_threads, 1),
                                    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int) CONNECTION_TIMEOUT_S,
+                                   MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t) CONNECTION_MEMORY,
                                    MHD_OPTION_URI_LOG_CALLBACK, uri_log, self,
                                    MHD_OPTION_NOTIFY_COMPLETED, request_completed, self,
                                    MHD_OPTION_EXTERNAL_LOGGER, log_mhd, self,

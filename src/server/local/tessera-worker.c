@@ -7,7 +7,11 @@
 
 #include "config.h"
 
+#include <errno.h>
 #include <json-glib/json-glib.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "tessera-util.h"
 #include "tessera-worker.h"
@@ -16,6 +20,7 @@
  * due in a way it was not told about. */
 #define MAX_IDLE_SLEEP_MS (60 * 1000)
 #define MAX_RETRY_DELAY_S (24 * 3600)
+#define JOB_NICENESS 10
 
 struct _TesseraWorker
 {
@@ -147,6 +152,11 @@ static gpointer
 job_thread (gpointer data)
 {
   TesseraWorker *self = data;
+
+  /* Jobs are background work: on a busy machine the HTTP threads answer
+   * first (on Linux a thread's nice value is its own). */
+  if (setpriority (PRIO_PROCESS, (id_t) syscall (SYS_gettid), JOB_NICENESS) != 0)
+    g_debug ("Cannot lower the job thread's priority: %s", g_strerror (errno));
 
   g_mutex_lock (&self->lock);
   while (!self->stopping)
