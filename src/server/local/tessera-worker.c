@@ -164,7 +164,7 @@ job_thread (gpointer data)
       g_autoptr(TesseraLocalJob) job = NULL;
       g_autoptr(GError) error = NULL;
       guint64 seq = self->wake_seq;
-      gint64 next_due;
+      gint64 next_due = -1;
       gint64 wait_ms;
 
       self->jobs_in_hand++;
@@ -184,14 +184,15 @@ job_thread (gpointer data)
         continue;
 
       g_mutex_unlock (&self->lock);
-      g_clear_error (&error);
-      next_due = tessera_local_queue_next_due (self->queue, &error);
+      if (error == NULL)
+        next_due = tessera_local_queue_next_due (self->queue, &error);
       g_mutex_lock (&self->lock);
 
       /* A wake-up that came while this thread was looking is not lost. */
       if (self->stopping || self->wake_seq != seq)
         continue;
 
+      /* After a failed claim too, or a due job it cannot take would spin. */
       if (error != NULL)
         wait_ms = 1000;
       else if (next_due < 0)
