@@ -1484,6 +1484,19 @@ on_grid_activate (TesseraWindow *self,
 {
   if (self->trash_mode)
     return;
+
+  /* In selection mode, activating picks instead of opening. */
+  if (self->selection_mode && self->selection != NULL)
+    {
+      GtkSelectionModel *model = GTK_SELECTION_MODEL (self->selection);
+
+      if (gtk_selection_model_is_selected (model, position))
+        gtk_selection_model_unselect_item (model, position);
+      else
+        gtk_selection_model_select_item (model, position, FALSE);
+      return;
+    }
+
   tessera_window_open_image (self, position);
 }
 

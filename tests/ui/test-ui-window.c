@@ -1,4 +1,5 @@
-/* test-ui-window.c: the main window as a new user first sees it
+/* test-ui-window.c: the main window before anyone signs in, and the
+ * windows of "the rest of a real app" (shortcuts, preferences, about)
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -12,44 +13,131 @@
 #include "tessera-window.h"
 
 static void
-wait_until_drawn (GtkWidget *widget)
+settle (void)
 {
-  gint64 deadline = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;
-
-  while (!gtk_widget_get_mapped (widget) && g_get_monotonic_time () < deadline)
-    g_main_context_iteration (NULL, TRUE);
-  /* A few more frames so the layout settles. */
-  for (guint i = 0; i < 20; i++)
-    g_main_context_iteration (NULL, FALSE);
-  g_usleep (100000);
-  while (g_main_context_iteration (NULL, FALSE))
-    ;
+  for (guint i = 0; i < 30; i++)
+    {
+      while (g_main_context_iteration (NULL, FALSE))
+        ;
+      g_usleep (10000);
+    }
 }
 
 static void
-test_window_empty_state (void)
+wait_until_mapped (GtkWidget *widget)
 {
-  g_autoptr(TesseraApplication) app = tessera_application_new ();
-  g_autofree char *path = g_build_filename (g_getenv ("G_TEST_BUILDDIR"), "screenshot-empty.png", NULL);
+  gint64 deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+
+  while (!gtk_widget_get_mapped (widget) && g_get_monotonic_time () < deadline)
+    g_main_context_iteration (NULL, FALSE);
+  g_assert_true (gtk_widget_get_mapped (widget));
+  settle ();
+}
+
+static void
+screenshot (GtkWidget  *widget,
+            const char *name)
+{
+  g_autofree char *file = g_strdup_printf ("screenshot-%s.png", name);
+  g_autofree char *path = g_build_filename (g_getenv ("G_TEST_BUILDDIR"), file, NULL);
   g_autoptr(GError) error = NULL;
-  TesseraWindow *window;
-  GtkWidget *stack;
 
-  g_application_register (G_APPLICATION (app), NULL, &error);
-  g_assert_no_error (error);
-  /* startup runs on register */
-  window = tessera_window_new (app);
-  gtk_window_present (GTK_WINDOW (window));
-  wait_until_drawn (GTK_WIDGET (window));
-
-  stack = gtk_widget_get_first_child (GTK_WIDGET (window));
-  g_assert_nonnull (stack);
-
-  g_assert_true (tessera_screenshot_save (GTK_WIDGET (window), path, &error));
+  g_assert_true (tessera_screenshot_save (widget, path, &error));
   g_assert_no_error (error);
   g_assert_true (g_file_test (path, G_FILE_TEST_EXISTS));
+}
+
+static GtkWindow *
+find_toplevel (GType type)
+{
+  GListModel *toplevels = gtk_window_get_toplevels ();
+
+  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
+    {
+      g_autoptr(GObject) toplevel = g_list_model_get_item (toplevels, i);
+
+      if (G_TYPE_CHECK_INSTANCE_TYPE (toplevel, type))
+        return GTK_WINDOW (toplevel);
+    }
+
+  return NULL;
+}
+
+static TesseraApplication *
+new_app (void)
+{
+  static guint n_apps;
+  TesseraApplication *app = tessera_application_new ();
+  g_autoptr(GError) error = NULL;
+  g_autofree char *id = g_strdup_printf ("%s.Test%u", APP_ID, ++n_apps);
+
+  /* The previous test's instance keeps its D-Bus path until finalized. */
+  g_application_set_application_id (G_APPLICATION (app), id);
+  g_application_set_flags (G_APPLICATION (app), G_APPLICATION_HANDLES_OPEN | G_APPLICATION_NON_UNIQUE);
+  g_application_register (G_APPLICATION (app), NULL, &error);
+  g_assert_no_error (error);
+
+  return app;
+}
+
+static void
+test_window_signed_out (void)
+{
+  g_autoptr(TesseraApplication) app = new_app ();
+  TesseraWindow *window;
+
+  window = tessera_window_new (app);
+  gtk_window_present (GTK_WINDOW (window));
+  wait_until_mapped (GTK_WIDGET (window));
+
+  /* Nobody signed in: no models, nothing to upload to. */
+  g_assert_null (tessera_window_get_client (window));
+  g_assert_null (tessera_window_get_image_list (window));
+  g_assert_null (tessera_window_get_upload_queue (window));
+  g_assert_cmpstr (tessera_window_get_page (window), ==, "loading");
+  screenshot (GTK_WIDGET (window), "signed-out-window");
+
+  g_object_add_weak_pointer (G_OBJECT (window), (gpointer *) &window);
+  gtk_window_destroy (GTK_WINDOW (window));
+  settle ();
+  /* Nothing the window started keeps it alive. */
+  g_assert_null (window);
+}
+
+static void
+test_window_secondary_windows (void)
+{
+  g_autoptr(TesseraApplication) app = new_app ();
+  TesseraWindow *window;
+  GtkWindow *other;
+
+  window = tessera_window_new (app);
+  gtk_window_present (GTK_WINDOW (window));
+  wait_until_mapped (GTK_WIDGET (window));
+
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.show-help-overlay", NULL));
+  other = find_toplevel (GTK_TYPE_SHORTCUTS_WINDOW);
+  g_assert_nonnull (other);
+  wait_until_mapped (GTK_WIDGET (other));
+  screenshot (GTK_WIDGET (other), "shortcuts");
+  gtk_widget_set_visible (GTK_WIDGET (other), FALSE);
+
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.preferences", NULL));
+  other = find_toplevel (ADW_TYPE_PREFERENCES_WINDOW);
+  g_assert_nonnull (other);
+  wait_until_mapped (GTK_WIDGET (other));
+  screenshot (GTK_WIDGET (other), "preferences");
+  gtk_window_destroy (other);
+
+  g_action_group_activate_action (G_ACTION_GROUP (app), "about", NULL);
+  other = find_toplevel (ADW_TYPE_ABOUT_WINDOW);
+  g_assert_nonnull (other);
+  wait_until_mapped (GTK_WIDGET (other));
+  screenshot (GTK_WIDGET (other), "about");
+  gtk_window_destroy (other);
 
   gtk_window_destroy (GTK_WINDOW (window));
+  settle ();
 }
 
 int
@@ -59,7 +147,8 @@ main (int   argc,
   gtk_test_init (&argc, &argv, NULL);
   adw_init ();
 
-  g_test_add_func ("/ui/window/empty-state", test_window_empty_state);
+  g_test_add_func ("/ui/window/signed-out", test_window_signed_out);
+  g_test_add_func ("/ui/window/secondary-windows", test_window_secondary_windows);
 
   return g_test_run ();
 }
