@@ -215,9 +215,20 @@ test_cli (void)
     g_assert_nonnull (strstr (run.err, "3 uploaded, 1 duplicate(s) skipped, 0 failed"));
   }
 
-  /* A file named explicitly goes up as asked; the server judges it. */
+  /* A file named explicitly goes up as asked; the server judges it. The
+   * server answers duplicateOf once the first copy left `uploading`. */
   {
-    g_auto(Run) run = { 0 };
+    g_auto(Run) run = { 0 }, ls = { 0 };
+    g_auto(GStrv) lines = NULL;
+
+    cli_run (&ls, NULL, "ls", NULL);
+    lines = g_strsplit (ls.out, "\n", -1);
+    for (guint i = 0; lines[i] != NULL; i++)
+      if (strstr (lines[i], "two.png") != NULL)
+        {
+          g_auto(GStrv) fields = g_strsplit (lines[i], "\t", 2);
+          wait_ready (fields[0]);
+        }
 
     cli_run (&run, NULL, "upload", "--json", "photos/two.png", NULL);
     g_assert_cmpint (run.status, ==, 0);
@@ -402,11 +413,15 @@ test_cli_interrupt_and_resume (void)
                          "-q", "upload", "--jobs", "1", dir, NULL };
   gint64 deadline;
 
-  for (guint i = 0; i < 3; i++)
+  for (guint i = 0; i < 4; i++)
     {
       g_autofree char *name = g_strdup_printf ("big-%u.jpg", i);
-      g_autoptr(GBytes) jpeg = tessera_test_make_jpeg (2400, 1800);
+      /* Real images (a failed one would not count as a duplicate), and
+       * large enough (about 10 MB) to be caught on their way. */
+      g_autoptr(GBytes) jpeg = tessera_test_make_jpeg (4000, 3000);
       g_autoptr(GFile) file = client_test_write_file (dir, name, jpeg);
+
+      g_assert_cmpuint (g_bytes_get_size (jpeg), >, 5 * 1000 * 1000);
     }
 
   {
@@ -426,7 +441,7 @@ test_cli_interrupt_and_resume (void)
   while (!file_contains (state, "\"uploading\"") && !file_contains (state, "\"hashing\""))
     {
       g_assert_cmpint (g_get_monotonic_time (), <, deadline);
-      g_usleep (20 * 1000);
+      g_usleep (5 * 1000);
     }
   g_subprocess_send_signal (process, SIGINT);
   g_subprocess_wait (process, NULL, &error);
@@ -446,7 +461,7 @@ test_cli_interrupt_and_resume (void)
     cli_run (&ls, NULL, "ls", "--json", NULL);
     node = parse (ls.out);
     images = json_object_get_array_member (json_node_get_object (node), "images");
-    g_assert_cmpuint (json_array_get_length (images), ==, 3);
+    g_assert_cmpuint (json_array_get_length (images), ==, 4);
   }
 
   /* Nothing left to resume: a usage error. */
