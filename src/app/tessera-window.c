@@ -1478,6 +1478,74 @@ tessera_window_open_image (TesseraWindow *self,
   gtk_stack_set_visible_child_name (self->view_stack, "viewer");
 }
 
+/**
+ * tessera_window_show_image:
+ * @image: an image, in the gallery or not (a search result, a link)
+ *
+ * Opens @image in the viewer; previous and next follow the gallery when
+ * @image is in it.
+ */
+void
+tessera_window_show_image (TesseraWindow *self,
+                           TesseraImage  *image)
+{
+  TesseraImage *shown = image;
+
+  g_return_if_fail (TESSERA_IS_WINDOW (self));
+  g_return_if_fail (TESSERA_IS_IMAGE (image));
+
+  /* The gallery's own object, so edits show in the grid too. */
+  if (self->image_list != NULL)
+    {
+      TesseraImage *known = tessera_image_list_lookup (self->image_list, tessera_image_get_id (image));
+      if (known != NULL)
+        shown = known;
+    }
+
+  if (self->trash_mode)
+    set_trash_mode (self, FALSE);
+  tessera_viewer_set_image (self->viewer, shown);
+  gtk_stack_set_visible_child_name (self->view_stack, "viewer");
+}
+
+/**
+ * tessera_window_search:
+ * @terms: what was typed elsewhere (the Shell): tags or tag prefixes
+ *
+ * Shows the gallery filtered by @terms: each that names a known tag
+ * becomes a chip; the rest stay in the search entry to complete.
+ */
+void
+tessera_window_search (TesseraWindow      *self,
+                       const char * const *terms)
+{
+  g_autoptr(GString) rest = g_string_new (NULL);
+
+  g_return_if_fail (TESSERA_IS_WINDOW (self));
+
+  if (self->trash_mode)
+    set_trash_mode (self, FALSE);
+  gtk_stack_set_visible_child_name (self->view_stack, "browse");
+  gtk_search_bar_set_search_mode (self->search_bar, TRUE);
+
+  for (guint i = 0; terms != NULL && terms[i] != NULL; i++)
+    {
+      g_autofree char *term = g_utf8_strdown (terms[i], -1);
+      gboolean known = FALSE;
+
+      for (guint j = 0; self->tag_counts != NULL && j < self->tag_counts->len && !known; j++)
+        known = g_strcmp0 (((TesseraTagCount *) g_ptr_array_index (self->tag_counts, j))->name, term) == 0;
+
+      if (known)
+        tessera_window_add_filter_tag (self, term);
+      else
+        g_string_append_printf (rest, "%s%s", rest->len > 0 ? " " : "", term);
+    }
+
+  gtk_editable_set_text (GTK_EDITABLE (self->search_entry), rest->str);
+  gtk_widget_grab_focus (GTK_WIDGET (self->search_entry));
+}
+
 static void
 on_grid_activate (TesseraWindow *self,
                   guint          position)

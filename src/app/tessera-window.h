@@ -46,5 +46,9 @@ void                tessera_window_set_untagged       (TesseraWindow       *self
 char              **tessera_window_dup_completions    (TesseraWindow       *self);
 void                tessera_window_open_image         (TesseraWindow       *self,
                                                        guint                position);
+void                tessera_window_show_image         (TesseraWindow       *self,
+                                                       TesseraImage        *image);
+void                tessera_window_search             (TesseraWindow       *self,
+                                                       const char * const  *terms);
 
 G_END_DECLS

@@ -545,6 +545,19 @@ test_viewer (void)
 
   gtk_widget_activate_action (GTK_WIDGET (window), "win.close-viewer", NULL);
   g_assert_cmpstr (tessera_window_get_page (window), ==, "gallery");
+
+  /* Opened from elsewhere (a search result): the gallery's own object. */
+  {
+    g_autoptr(JsonObject) json = tessera_image_to_json (image_at (2));
+    g_autoptr(TesseraImage) copy = tessera_image_new_from_json (json);
+
+    tessera_window_show_image (window, copy);
+    g_assert_cmpstr (tessera_window_get_page (window), ==, "viewer");
+    g_assert_true (tessera_viewer_get_image (viewer) == image_at (2));
+    WAIT_FOR (tessera_viewer_get_loaded (viewer) && !tessera_viewer_get_busy (viewer));
+    gtk_widget_activate_action (GTK_WIDGET (window), "win.escape", NULL);
+    g_assert_cmpstr (tessera_window_get_page (window), ==, "gallery");
+  }
 }
 
 static void
