@@ -129,3 +129,52 @@ if [ -n "$pid" ] && [ "$(readlink "/proc/$pid/exe" 2>/dev/null || true)" = "$pre
   fail "the bundled server outlived the app"
 fi
 echo "ok: installed layout runs"
+
+# The installed app in German: a new user's first start shows the sign-in
+# dialog with its title from PREFIX/share/locale/de, and a screenshot of the
+# screen is kept as an artifact.
+home="$scratch/home-de"
+rm -rf "$home"
+mkdir -p "$home/config" "$home/data" "$home/cache" "$home/runtime"
+chmod 700 "$home/runtime"
+shot="$(dirname "$scratch")/screenshot-installed-signin-de.png"
+rm -f "$shot"
+
+cat >"$scratch/run-app-de.sh" <<EOF
+#!/bin/sh
+set -eu
+"$prefix/bin/tessera" &
+app=\$!
+status=0
+if timeout 30 xdotool search --sync --onlyvisible --name '^Anmelden\$' >/dev/null; then
+  echo "ok: the sign-in dialog is in German"
+  sleep 1
+  import -window root "$shot"
+else
+  echo "FAIL: no sign-in dialog titled 'Anmelden' (the German for 'Sign In')" >&2
+  status=1
+fi
+gdbus call --session --dest $app_id --object-path /io/github/tessera/Tessera \\
+  --method org.gtk.Actions.Activate quit '[]' '{}' >/dev/null || true
+for i in \$(seq 1 20); do
+  kill -0 \$app 2>/dev/null || break
+  sleep 0.5
+done
+if kill -0 \$app 2>/dev/null; then kill -KILL \$app; fi
+wait \$app || true
+exit \$status
+EOF
+chmod +x "$scratch/run-app-de.sh"
+
+env -u TESSERA_SERVER -u GSETTINGS_SCHEMA_DIR -u LC_ALL -u LC_MESSAGES \
+  LANG=C.UTF-8 LANGUAGE=de \
+  HOME="$home" XDG_CONFIG_HOME="$home/config" XDG_DATA_HOME="$home/data" \
+  XDG_CACHE_HOME="$home/cache" XDG_RUNTIME_DIR="$home/runtime" \
+  XDG_DATA_DIRS="$prefix/share:/usr/share" \
+  GSETTINGS_SCHEMA_DIR="$prefix/share/glib-2.0/schemas" \
+  GSETTINGS_BACKEND=memory TESSERA_NO_KEYRING=1 \
+  GDK_BACKEND=x11 GSK_RENDERER=cairo NO_AT_BRIDGE=1 \
+  dbus-run-session -- xvfb-run -a -s '-screen 0 1280x1024x24' "$scratch/run-app-de.sh"
+
+[ -s "$shot" ] || fail "no screenshot of the German sign-in dialog"
+echo "ok: screenshot $shot"
