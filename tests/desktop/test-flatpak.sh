@@ -20,7 +20,8 @@ fail () { echo "FAIL: $*" >&2; exit 1; }
 mkdir -p "$scratch"
 
 if command -v flatpak-builder >/dev/null; then
-  flatpak-builder --show-manifest "$manifest" >"$scratch/manifest.out" 2>"$scratch/manifest.err" ||
+  # (it keeps a .flatpak-builder state dir in the working directory)
+  (cd "$scratch" && flatpak-builder --show-manifest "$manifest") >"$scratch/manifest.out" 2>"$scratch/manifest.err" ||
     { cat "$scratch/manifest.err"; fail "flatpak-builder could not read the manifest"; }
   if [ -s "$scratch/manifest.err" ]; then
     cat "$scratch/manifest.err" >&2
