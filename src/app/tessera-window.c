@@ -14,6 +14,7 @@
 
 #include <glib/gi18n.h>
 
+#include "tessera-bench-probe.h"
 #include "tessera-image-tile.h"
 #include "tessera-preferences-window.h"
 #include "tessera-thumbnail-loader.h"
@@ -2202,4 +2203,7 @@ tessera_window_init (TesseraWindow *self)
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.sign-out", FALSE);
   update_selection (self);
   update_page (self);
+
+  if (g_getenv ("TESSERA_BENCH") != NULL)
+    tessera_bench_probe_attach (GTK_WIDGET (self));
 }
