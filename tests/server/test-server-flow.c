@@ -704,6 +704,38 @@ test_form_replay (void)
   assert_same_set ((const char * const *) ids, (const char *[]) { id, NULL });
 }
 
+static void
+test_undeclared_size (void)
+{
+  g_autoptr(TesseraTestServer) server = tessera_test_server_new_started (CONFIG_NO_TAGGER);
+  g_autoptr(TesseraTestUser) alice = tessera_test_server_new_user (server, "alice");
+  g_autoptr(GBytes) data = tessera_test_make_jpeg (80, 60);
+  g_autoptr(TesseraTestResponse) created = NULL;
+  g_autoptr(TesseraTestResponse) posted = NULL;
+  g_autoptr(JsonObject) image = NULL;
+  JsonObject *form;
+  const char *id;
+
+  g_test_summary ("An upload declared without a size ends with the stored file's real "
+                  "size, not 0");
+
+  created = tessera_test_server_call (server, "POST", "/images", alice->token,
+                                      "{\"filename\":\"n.jpg\",\"contentType\":\"image/jpeg\"}");
+  g_assert_cmpuint (created->status, ==, 201);
+  id = tessera_test_response_get_string (created, "imageId");
+  g_assert_nonnull (id);
+  form = json_object_get_object_member (tessera_test_response_get_object (created), "formConfig");
+  posted = tessera_test_server_post_form (server, json_object_get_string_member (form, "uploadUrl"),
+                                          json_object_get_object_member (form, "formFields"),
+                                          "n.jpg", "image/jpeg", data);
+  g_assert_cmpuint (posted->status, ==, 204);
+
+  image = tessera_test_server_wait_for_status (server, alice, id, "ready", READY_TIMEOUT_S);
+  g_assert_nonnull (image);
+  g_assert_cmpstr (json_object_get_string_member (image, "status"), ==, "ready");
+  g_assert_cmpint (json_object_get_int_member (image, "size"), ==, g_bytes_get_size (data));
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -720,6 +752,7 @@ main (int   argc,
   g_test_add_func ("/server/flow/delete-permanent", test_delete_permanent);
   g_test_add_func ("/server/flow/auto-tagging", test_auto_tagging);
   g_test_add_func ("/server/flow/form-replay", test_form_replay);
+  g_test_add_func ("/server/flow/undeclared-size", test_undeclared_size);
 
   return g_test_run ();
 }

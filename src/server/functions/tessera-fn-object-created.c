@@ -1,6 +1,7 @@
 /* tessera-fn-object-created.c: what happens to an upload once it is stored
  *
  * The steps, each a function of its own and each idempotent:
+ *   0. step_measure: the stored object's real size.
  *   1. step_check_image: the bytes are a real image of a format we take,
  *      not larger than max_pixels (read from the header, before any pixel
  *      is decoded), and they decode completely.
@@ -97,6 +98,23 @@ fail_image (Job        *job,
   job->result->status = TESSERA_IMAGE_STATUS_FAILED;
   g_free (job->result->failure_reason);
   job->result->failure_reason = g_strdup (reason);
+}
+
+/* Step 0. What the stored bytes are: their size. Errors are transient
+ * (the object store could not be read). */
+static gboolean
+step_measure (Job     *job,
+              GError **error)
+{
+  g_autoptr(GFileInfo) info = NULL;
+
+  info = g_file_query_info (job->file, G_FILE_ATTRIBUTE_STANDARD_SIZE,
+                            G_FILE_QUERY_INFO_NONE, job->cancellable, error);
+  if (info == NULL)
+    return FALSE;
+
+  job->result->size = g_file_info_get_size (info);
+  return TRUE;
 }
 
 /* Step 1. Returns FALSE when the image failed (the reason is on the result). */
@@ -433,6 +451,11 @@ process_upload (TesseraApi    *api,
   g_ptr_array_set_size (job.result->tags, 0);
   g_ptr_array_set_size (job.result->labels, 0);
   g_clear_pointer (&job.result->metadata, json_object_unref);
+
+  /* The size is the stored object's, not the one declared at POST /images
+   * (optional, and a replayed form may have stored another file). */
+  if (!step_measure (&job, error))
+    return FALSE;
 
   if (step_check_image (&job))
     {
