@@ -215,7 +215,8 @@ tessera_test_server_start (TesseraTestServer  *self,
   g_clear_pointer (&self->url, g_free);
 
   /* Port 0 the first time; a restart comes back on the same address, as a
-   * real server does (the token issuer and the form URLs name it). */
+   * server with a fixed --listen does (the form URLs name it);
+   * tessera_test_server_restart_on_new_port() tries the other case. */
   listen = g_strdup_printf ("127.0.0.1:%u", self->port);
 
   launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
@@ -322,6 +323,33 @@ tessera_test_server_restart (TesseraTestServer *self,
 
   tessera_test_server_start (self, &error);
   g_assert_no_error (error);
+}
+
+void
+tessera_test_server_restart_on_new_port (TesseraTestServer *self)
+{
+  g_autoptr(GSocket) hold = NULL;
+  g_autoptr(GSocketAddress) address = NULL;
+  g_autoptr(GError) error = NULL;
+  guint old_port;
+
+  g_return_if_fail (TESSERA_IS_TEST_SERVER (self));
+
+  tessera_test_server_stop (self);
+  old_port = self->port;
+
+  /* Keep the old port taken, so port 0 cannot hand it out again. */
+  hold = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, &error);
+  g_assert_no_error (error);
+  address = g_inet_socket_address_new_from_string ("127.0.0.1", old_port);
+  g_socket_bind (hold, address, TRUE, &error);
+  g_assert_no_error (error);
+
+  self->port = 0;
+  tessera_test_server_start (self, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (self->port, !=, old_port);
+  g_socket_close (hold, NULL);
 }
 
 gboolean

@@ -78,6 +78,10 @@ void                 tessera_test_server_kill           (TesseraTestServer  *sel
  * previous start). */
 void                 tessera_test_server_restart        (TesseraTestServer  *self,
                                                          gboolean            hard);
+/* stop, then start on the same data directory and a port other than the
+ * previous one (the old port is held while the server starts), as the
+ * desktop app's "This computer" mode does at each launch. */
+void                 tessera_test_server_restart_on_new_port (TesseraTestServer *self);
 gboolean             tessera_test_server_is_running     (TesseraTestServer  *self);
 GPid                 tessera_test_server_get_pid        (TesseraTestServer  *self);
 /* The peak resident set (VmHWM) of the running server, in KiB, or -1. */

@@ -489,6 +489,59 @@ test_claims_and_jwks (void)
 }
 
 static void
+test_restart_new_port (void)
+{
+  g_autoptr(TesseraTestServer) server = tessera_test_server_new_started (NULL);
+  g_autoptr(TesseraTestUser) alice = tessera_test_server_new_user (server, "alice");
+  g_autoptr(JsonObject) claims = tessera_test_jwt_dup_payload (alice->token);
+  g_autoptr(TesseraTestResponse) before = NULL;
+  g_autoptr(TesseraTestResponse) after = NULL;
+  g_autoptr(TesseraTestResponse) refreshed = NULL;
+  g_autofree char *old_url = NULL;
+  g_autofree char *issuer = NULL;
+  g_autofree char *body = NULL;
+
+  g_test_summary ("Without a public URL the issuer is generated once and kept in the "
+                  "configuration: a restart on another port (the app's \"This computer\" "
+                  "mode) keeps the ID and refresh tokens valid");
+
+  issuer = tessera_test_server_dup_config (server, "tokens", "issuer");
+  g_assert_nonnull (issuer);
+  g_assert_true (g_str_has_prefix (issuer, "urn:tessera:"));
+  g_assert_cmpstr (json_object_get_string_member (claims, "iss"), ==, issuer);
+
+  before = tessera_test_server_call (server, "GET", "/images", alice->token, NULL);
+  g_assert_cmpuint (before->status, ==, 200);
+
+  old_url = g_strdup (tessera_test_server_get_url (server));
+  tessera_test_server_restart_on_new_port (server);
+  g_assert_cmpstr (tessera_test_server_get_url (server), !=, old_url);
+
+  after = tessera_test_server_call (server, "GET", "/images", alice->token, NULL);
+  g_assert_cmpuint (after->status, ==, 200);
+
+  body = refresh_body (alice->refresh_token);
+  refreshed = tessera_test_server_request (server, "POST", "/refresh", NULL, body);
+  g_assert_cmpuint (refreshed->status, ==, 201);
+  g_assert_nonnull (tessera_test_response_get_string (refreshed, "token"));
+  g_clear_pointer (&claims, json_object_unref);
+  claims = tessera_test_jwt_dup_payload (tessera_test_response_get_string (refreshed, "token"));
+  g_assert_cmpstr (json_object_get_string_member (claims, "iss"), ==, issuer);
+
+  /* a public URL, when configured, is the issuer */
+  tessera_test_server_stop (server);
+  tessera_test_server_set_config (server, "server", "public-url", "http://gallery.example");
+  g_assert_true (tessera_test_server_start (server, NULL));
+  g_clear_pointer (&after, tessera_test_response_free);
+  after = tessera_test_server_call (server, "GET", "/images", alice->token, NULL);
+  g_assert_cmpuint (after->status, ==, 401);
+  g_assert_cmpuint (tessera_test_server_sign_in (server, alice), ==, 201);
+  g_clear_pointer (&claims, json_object_unref);
+  claims = tessera_test_jwt_dup_payload (alice->token);
+  g_assert_cmpstr (json_object_get_string_member (claims, "iss"), ==, "http://gallery.example");
+}
+
+static void
 test_refresh_rotation (void)
 {
   g_autoptr(TesseraTestServer) server = tessera_test_server_new_started (NULL);
@@ -635,6 +688,7 @@ main (int   argc,
   g_test_add_func ("/server/tokens/hs256-public-key", test_hs256_public_key);
   g_test_add_func ("/server/tokens/claims-and-jwks", test_claims_and_jwks);
   g_test_add_func ("/server/tokens/refresh-rotation", test_refresh_rotation);
+  g_test_add_func ("/server/tokens/restart-new-port", test_restart_new_port);
   g_test_add_func ("/server/tokens/signout-revokes", test_signout_revokes);
   g_test_add_func ("/server/tokens/signup-signin-errors", test_signup_signin_errors);
   g_test_add_func ("/server/tokens/signin-rate-limit", test_signin_rate_limit);

@@ -51,6 +51,7 @@ static const KeyInfo keys[] = {
   { "limits", "max-body-size", KEY_INT64, FIELD (max_body_size), "65536", 256, 64 * 1024 * 1024 },
   { "urls", "upload-expires", KEY_UINT, FIELD (upload_expires), "900", 1, 7 * 24 * 3600 },
   { "urls", "url-expires", KEY_UINT, FIELD (url_expires), "3600", 1, 7 * 24 * 3600 },
+  { "tokens", "issuer", KEY_STRING, FIELD (token_issuer), "", 0, 0 },
   { "tokens", "id-token-lifetime", KEY_INT64, FIELD (id_token_lifetime), "3600", 1, 366 * 24 * 3600 },
   { "tokens", "refresh-token-lifetime", KEY_INT64, FIELD (refresh_token_lifetime), "2592000", 1, 10 * 366 * 24 * 3600.0 },
   { "signin", "max-failures", KEY_UINT, FIELD (signin_max_failures), "5", 1, 1000000 },
@@ -242,8 +243,9 @@ random_upper_alnum (gsize n)
  * @path: the configuration file; it need not exist
  *
  * Reads @path, taking the default of every missing key. When the file does
- * not exist it is written with every key; when it has no S3 credentials,
- * they are generated and saved (mode 0600: it holds the secret).
+ * not exist it is written with every key; when it has no S3 credentials
+ * or no token issuer, they are generated and saved (mode 0600: it holds the
+ * secret).
  *
  * Returns: (transfer full): the configuration, or %NULL with
  *   %TESSERA_ERROR_INVALID for a value out of range or a file that cannot
@@ -308,6 +310,19 @@ tessera_server_config_load (const char  *path,
       g_free (config->secret_access_key);
       config->secret_access_key = tessera_random_token (30);
       g_key_file_set_string (config->key_file, "s3", "secret-access-key", config->secret_access_key);
+      dirty = TRUE;
+    }
+
+  /* Without a public URL the server's URL changes with its port (the
+   * desktop app listens on port 0): an issuer made of it would invalidate
+   * every token at each restart. This one is generated once and kept. */
+  if (config->token_issuer[0] == '\0')
+    {
+      g_autofree char *id = tessera_id_new ();
+
+      g_free (config->token_issuer);
+      config->token_issuer = g_strconcat ("urn:tessera:", id, NULL);
+      g_key_file_set_string (config->key_file, "tokens", "issuer", config->token_issuer);
       dirty = TRUE;
     }
 

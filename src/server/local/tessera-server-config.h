@@ -36,6 +36,8 @@ typedef struct
   guint     url_expires;
 
   /* [tokens] */
+  char     *token_issuer;            /* generated once: urn:tessera:<uuid>;
+                                      * the public URL wins when there is one */
   gint64    id_token_lifetime;
   gint64    refresh_token_lifetime;
 

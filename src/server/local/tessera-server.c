@@ -192,7 +192,8 @@ run (void)
   pool_settings.max_failures_per_address = config->signin_max_failures_per_address;
   pool_settings.failure_window = config->signin_window;
   g_free (pool_settings.issuer);
-  pool_settings.issuer = g_strdup (public_url);
+  /* Not the gateway's URL: with port 0 it changes at every start. */
+  pool_settings.issuer = g_strdup (config->public_url ? config->public_url : config->token_issuer);
   g_free (pool_settings.client_id);
   pool_settings.client_id = g_strdup ("tessera");
   key_path = g_build_filename (data_dir, "jwt-signing-key.pem", NULL);
