@@ -9,6 +9,8 @@
 
 #include <string.h>
 
+#include <glib/gstdio.h>
+
 #include "tessera-test-server.h"
 
 #define READY_TIMEOUT_S 60
@@ -270,6 +272,43 @@ test_kill_after_upload (void)
   }
 }
 
+static void
+test_dead_letter (void)
+{
+  g_autoptr(TesseraTestServer) server =
+    tessera_test_server_new_started (CONFIG_NO_TAGGER
+                                     "[jobs]\ndebug-delay-ms=1500\nmax-attempts=2\nretry-base=1\n");
+  g_autoptr(TesseraTestUser) alice = tessera_test_server_new_user (server, "alice");
+  g_autoptr(GBytes) data = tessera_test_make_jpeg (64, 48);
+  g_autoptr(JsonObject) image = NULL;
+  g_autoptr(GPtrArray) objects = NULL;
+  g_autofree char *id = NULL;
+  g_autofree char *letters = NULL;
+  const char *path;
+
+  g_test_summary ("A job that fails every time (its object unreadable: a directory in its "
+                  "place) is dead-lettered after max-attempts, and its image ends failed "
+                  "with a reason instead of processing for ever");
+
+  id = tessera_test_server_upload (server, alice, "a.jpg", "image/jpeg", data, NULL);
+
+  /* the job sleeps debug-delay-ms before it reads the object: swap it then */
+  objects = tessera_test_server_find_objects (server, id, NULL);
+  g_assert_cmpuint (objects->len, ==, 1);
+  path = g_ptr_array_index (objects, 0);
+  g_assert_cmpint (g_unlink (path), ==, 0);
+  g_assert_cmpint (g_mkdir (path, 0700), ==, 0);
+
+  image = tessera_test_server_wait_for_status (server, alice, id, "failed", READY_TIMEOUT_S);
+  g_assert_nonnull (image);
+  g_assert_cmpstr (json_object_get_string_member (image, "status"), ==, "failed");
+  g_assert_nonnull (json_object_get_string_member (image, "failureReason"));
+
+  tessera_test_server_stop (server);
+  letters = dead_letters (server);
+  g_assert_nonnull (strstr (letters, id));
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -279,6 +318,7 @@ main (int   argc,
   g_test_add_func ("/server/durability/restart-keeps-everything", test_restart_keeps_everything);
   g_test_add_func ("/server/durability/kill-during-job", test_kill_during_job);
   g_test_add_func ("/server/durability/kill-after-upload", test_kill_after_upload);
+  g_test_add_func ("/server/durability/dead-letter", test_dead_letter);
 
   return g_test_run ();
 }

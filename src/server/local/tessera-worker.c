@@ -134,8 +134,18 @@ run_job (TesseraWorker   *self,
     }
 
   if (job->attempts >= self->settings.max_attempts)
-    g_warning ("Job %" G_GINT64_FORMAT " (%s) is dead after %u attempts: %s",
-               job->id, key ? key : "?", job->attempts, error->message);
+    {
+      g_autoptr(GError) gave_up_error = NULL;
+
+      g_warning ("Job %" G_GINT64_FORMAT " (%s) is dead after %u attempts: %s",
+                 job->id, key ? key : "?", job->attempts, error->message);
+
+      /* Its images end `failed`, visibly, not `processing` for ever. Before
+       * the job is dead-lettered: a stop in between runs it again. */
+      if (!tessera_api_on_object_created_gave_up (self->api, job->event, &gave_up_error))
+        g_warning ("Cannot mark the images of job %" G_GINT64_FORMAT " failed: %s",
+                   job->id, gave_up_error->message);
+    }
   else
     g_message ("Job %" G_GINT64_FORMAT " (%s) failed (attempt %u of %u), will retry: %s",
                job->id, key ? key : "?", job->attempts, self->settings.max_attempts,
