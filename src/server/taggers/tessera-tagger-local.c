@@ -3,10 +3,17 @@
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
  * Each stage is a unit of its own (tessera-faces, tessera-ocr,
- * tessera-colour, tessera-exif); this object owns what they load once
- * (cascades, Tesseract) and runs them in turn. A failing stage does not
- * stop the others: its labels are simply missing, and its error is
- * returned once the others have run.
+ * tessera-colour, tessera-exif); this object owns what they load (cascades,
+ * Tesseract) and runs them in turn. A failing stage does not stop the
+ * others: its labels are simply missing, and its error is returned once the
+ * others have run.
+ *
+ * Creating the tagger is cheap (it only checks the cascades are there): the
+ * models are loaded by the first job that needs them, in the worker thread,
+ * so an idle server stays small. The cascades are parsed once and shared
+ * read-only by every job; Tesseract's engine is not reentrant, so each job
+ * running at the same time gets its own, made on first use and kept for the
+ * next job (as many as there are workers, no more).
  */
 
 #define G_LOG_DOMAIN "tessera-taggers"
@@ -23,11 +30,24 @@
 
 #define CONFIG_GROUP "tagger"
 
+/* The cascades the face stage loads (tessera-faces.c). */
+static const char *const cascade_files[] = {
+  "haarcascade_frontalface_alt2.xml",
+  "haarcascade_eye.xml",
+  "haarcascade_eye_tree_eyeglasses.xml",
+  "haarcascade_smile.xml",
+};
+
 struct _TesseraTaggerLocal
 {
   GObject              parent_instance;
-  TesseraFaceDetector *faces;
-  TesseraOcr          *ocr;    /* NULL: no text stage */
+  char                *cascade_dir;   /* NULL: the default */
+  gboolean             text;          /* FALSE: no text stage */
+
+  GMutex               lock;          /* guards the fields below */
+  TesseraFaceDetector *faces;         /* loaded by the first job */
+  GPtrArray           *idle_ocr;      /* TesseraOcr no job is using */
+  gboolean             ocr_failed;    /* Tesseract would not load: no text stage */
 };
 
 static void tagger_iface_init (TesseraTaggerInterface *iface);
@@ -79,6 +99,65 @@ make_working_copy (VipsImage  *image,
   return copy;
 }
 
+/* The face detector, loaded by the first caller; the others wait for it.
+ * It stays until the tagger goes, and jobs use it at the same time. */
+static TesseraFaceDetector *
+get_face_detector (TesseraTaggerLocal  *self,
+                   GError             **error)
+{
+  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
+
+  if (self->faces == NULL)
+    self->faces = tessera_face_detector_new (self->cascade_dir, error);
+
+  return self->faces;
+}
+
+/* A Tesseract engine for this job alone: an idle one, or a new one.
+ * Returns NULL when there is no text stage. */
+static TesseraOcr *
+take_ocr (TesseraTaggerLocal *self)
+{
+  g_autoptr(GError) error = NULL;
+  TesseraOcr *ocr;
+
+  if (!self->text)
+    return NULL;
+
+  g_mutex_lock (&self->lock);
+  if (self->ocr_failed)
+    ocr = NULL;
+  else if (self->idle_ocr->len > 0)
+    ocr = g_ptr_array_steal_index_fast (self->idle_ocr, self->idle_ocr->len - 1);
+  else
+    {
+      /* Loading takes a while: let other jobs take and give back theirs. */
+      g_mutex_unlock (&self->lock);
+      ocr = tessera_ocr_new (&error);
+      g_mutex_lock (&self->lock);
+      if (ocr == NULL && !self->ocr_failed)
+        {
+          g_warning ("No text stage: %s", error->message);
+          self->ocr_failed = TRUE;
+        }
+    }
+  g_mutex_unlock (&self->lock);
+
+  return ocr;
+}
+
+static void
+give_back_ocr (TesseraTaggerLocal *self,
+               TesseraOcr         *ocr)
+{
+  if (ocr == NULL)
+    return;
+
+  g_mutex_lock (&self->lock);
+  g_ptr_array_add (self->idle_ocr, ocr);
+  g_mutex_unlock (&self->lock);
+}
+
 static gboolean
 tessera_tagger_local_tag (TesseraTagger       *tagger,
                           GFile               *original,
@@ -90,10 +169,19 @@ tessera_tagger_local_tag (TesseraTagger       *tagger,
   TesseraTaggerLocal *self = TESSERA_TAGGER_LOCAL (tagger);
   g_autofree guint8 *grey_data = NULL;
   g_autoptr(TesseraVipsImage) working = NULL;
+  TesseraFaceDetector *faces;
+  TesseraOcr *ocr = NULL;
   GError *first = NULL;
   GError *local_error = NULL;
   TesseraGrey grey = { 0 };
-  gint64 t0 = g_get_monotonic_time (), t1, t2, t3, t4, t5;
+  gint64 t0 = g_get_monotonic_time (), tl, t1, t2, t3, t4, t5;
+
+  /* Models come on the first job; a face detector that cannot load is
+   * this job's error, and the next job tries again. */
+  faces = get_face_detector (self, &local_error);
+  if (faces == NULL)
+    keep_first_error (&first, &local_error, "faces");
+  tl = g_get_monotonic_time ();
 
   if (!tessera_exif_tag (original, image, record, &local_error))
     keep_first_error (&first, &local_error, "exif");
@@ -124,20 +212,22 @@ tessera_tagger_local_tag (TesseraTagger       *tagger,
     keep_first_error (&first, &local_error, "grey");
   else
     {
-      if (!tessera_face_detector_tag (self->faces, &grey, record, &local_error))
+      if (faces != NULL && !tessera_face_detector_tag (faces, &grey, record, &local_error))
         keep_first_error (&first, &local_error, "faces");
       t4 = g_get_monotonic_time ();
 
       if (g_cancellable_set_error_if_cancelled (cancellable, error))
         goto cancelled;
 
-      if (self->ocr != NULL && !tessera_ocr_tag (self->ocr, &grey, record, &local_error))
+      ocr = take_ocr (self);
+      if (ocr != NULL && !tessera_ocr_tag (ocr, &grey, record, &local_error))
         keep_first_error (&first, &local_error, "text");
+      give_back_ocr (self, g_steal_pointer (&ocr));
     }
   t5 = g_get_monotonic_time ();
 
-  g_debug ("Stages in ms: exif %.1f, shrink and colour %.1f, grey %.1f, faces %.1f, text %.1f",
-           (t1 - t0) / 1000., (t2 - t1) / 1000., (t3 - t2) / 1000.,
+  g_debug ("Stages in ms: load %.1f, exif %.1f, colour %.1f, grey %.1f, faces %.1f, text %.1f",
+           (tl - t0) / 1000., (t1 - tl) / 1000., (t2 - t1) / 1000., (t3 - t2) / 1000.,
            (t4 - t3) / 1000., (t5 - t4) / 1000.);
 
   if (first != NULL)
@@ -164,7 +254,9 @@ tessera_tagger_local_finalize (GObject *object)
   TesseraTaggerLocal *self = (TesseraTaggerLocal *) object;
 
   g_clear_pointer (&self->faces, tessera_face_detector_free);
-  g_clear_pointer (&self->ocr, tessera_ocr_free);
+  g_clear_pointer (&self->idle_ocr, g_ptr_array_unref);
+  g_clear_pointer (&self->cascade_dir, g_free);
+  g_mutex_clear (&self->lock);
 
   G_OBJECT_CLASS (tessera_tagger_local_parent_class)->finalize (object);
 }
@@ -180,6 +272,8 @@ tessera_tagger_local_class_init (TesseraTaggerLocalClass *klass)
 static void
 tessera_tagger_local_init (TesseraTaggerLocal *self)
 {
+  g_mutex_init (&self->lock);
+  self->idle_ocr = g_ptr_array_new_with_free_func ((GDestroyNotify) tessera_ocr_free);
 }
 
 TesseraTagger *
@@ -188,7 +282,6 @@ tessera_tagger_local_new (GKeyFile  *config,
 {
   g_autoptr(TesseraTaggerLocal) self = NULL;
   g_autofree char *cascade_dir = NULL;
-  g_autoptr(GError) ocr_error = NULL;
   gboolean text = TRUE;
 
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
@@ -211,17 +304,24 @@ tessera_tagger_local_new (GKeyFile  *config,
         }
     }
 
-  self = g_object_new (TESSERA_TYPE_TAGGER_LOCAL, NULL);
-  self->faces = tessera_face_detector_new (cascade_dir, error);
-  if (self->faces == NULL)
-    return NULL;
-
-  if (text)
+  /* A wrong directory is a configuration error: say so at start-up, not
+   * on the first upload. Parsing waits for the first job. */
+  for (guint i = 0; i < G_N_ELEMENTS (cascade_files); i++)
     {
-      self->ocr = tessera_ocr_new (&ocr_error);
-      if (self->ocr == NULL)
-        g_warning ("No text stage: %s", ocr_error->message);
+      g_autofree char *path = g_build_filename (cascade_dir ? cascade_dir : HAARCASCADES_DIR,
+                                                cascade_files[i], NULL);
+
+      if (!g_file_test (path, G_FILE_TEST_IS_REGULAR))
+        {
+          g_set_error (error, TESSERA_ERROR, TESSERA_ERROR_INVALID,
+                       "[tagger] cascade-dir: no %s (install opencv-data)", path);
+          return NULL;
+        }
     }
+
+  self = g_object_new (TESSERA_TYPE_TAGGER_LOCAL, NULL);
+  self->cascade_dir = g_steal_pointer (&cascade_dir);
+  self->text = text;
 
   return TESSERA_TAGGER (g_steal_pointer (&self));
 }
