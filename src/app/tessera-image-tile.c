@@ -107,22 +107,38 @@ update_accessible (TesseraImageTile *self)
 }
 
 static void
-show_texture (TesseraImageTile *self,
-              GBytes           *bytes)
+decode_cb (GObject      *object,
+           GAsyncResult *result,
+           gpointer      user_data)
 {
+  g_autoptr(TesseraImageTile) self = user_data;
   g_autoptr(GdkTexture) texture = NULL;
   g_autoptr(GError) error = NULL;
 
-  texture = tessera_texture_new_from_bytes (bytes, &error);
+  texture = tessera_texture_decode_finish (result, &error);
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+
+  /* Not cancelled, so this was the tile's current load. */
+  g_clear_object (&self->cancellable);
   if (texture == NULL)
     {
       g_debug ("Thumbnail of %s unreadable: %s",
-               tessera_image_get_id (self->image), error->message);
+               self->image ? tessera_image_get_id (self->image) : "?", error->message);
       return;
     }
 
   gtk_picture_set_paintable (self->picture, GDK_PAINTABLE (texture));
   gtk_stack_set_visible_child_name (self->stack, "picture");
+}
+
+/* Decoding on a worker thread keeps a fast scroll, which binds dozens of
+ * tiles in one frame, from waiting on them. */
+static void
+decode (TesseraImageTile *self,
+        GBytes           *bytes)
+{
+  tessera_texture_decode_async (bytes, self->cancellable, decode_cb, g_object_ref (self));
 }
 
 static void
@@ -139,16 +155,15 @@ load_cb (GObject      *object,
       g_error_matches (error, TESSERA_CLIENT_ERROR, TESSERA_CLIENT_ERROR_CANCELLED))
     return;
 
-  /* Not cancelled, so this was the tile's current load. */
-  g_clear_object (&self->cancellable);
   if (bytes == NULL)
     {
+      g_clear_object (&self->cancellable);
       g_debug ("No thumbnail yet: %s", error->message);
       return;
     }
 
   if (self->image != NULL)
-    show_texture (self, bytes);
+    decode (self, bytes);
 }
 
 static void
@@ -172,17 +187,14 @@ load_thumbnail (TesseraImageTile *self)
 
   g_free (self->loaded_url);
   self->loaded_url = g_strdup (url);
+  self->cancellable = g_cancellable_new ();
 
   cached = tessera_thumbnail_loader_lookup (self->loader, tessera_image_get_id (self->image));
   if (cached != NULL)
-    {
-      show_texture (self, cached);
-      return;
-    }
-
-  self->cancellable = g_cancellable_new ();
-  tessera_thumbnail_loader_load_async (self->loader, self->image, self->cancellable,
-                                       load_cb, g_object_ref (self));
+    decode (self, cached);
+  else
+    tessera_thumbnail_loader_load_async (self->loader, self->image, self->cancellable,
+                                         load_cb, g_object_ref (self));
 }
 
 static void

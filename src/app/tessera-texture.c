@@ -25,31 +25,46 @@ is_webp (const guint8 *data,
   return size >= 12 && memcmp (data, "RIFF", 4) == 0 && memcmp (data + 8, "WEBP", 4) == 0;
 }
 
+/* Straight to premultiplied BGRA, cairo's own layout on little-endian
+ * machines: the cairo renderer then copies the pixels on every frame
+ * instead of converting them. */
 static GdkTexture *
 decode_webp (GBytes  *bytes,
              GError **error)
 {
   gsize size;
   const guint8 *data = g_bytes_get_data (bytes, &size);
-  g_autoptr(GBytes) pixels = NULL;
-  int width = 0, height = 0;
-  guint8 *rgba;
+  WebPDecoderConfig config;
+  g_autofree guint8 *pixels = NULL;
+  g_autoptr(GBytes) pixel_bytes = NULL;
+  gsize stride, length;
 
-  rgba = WebPDecodeRGBA (data, size, &width, &height);
-  if (rgba == NULL || width <= 0 || height <= 0)
-    {
-      if (rgba != NULL)
-        WebPFree (rgba);
-      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-                           _("The image could not be read"));
-      return NULL;
-    }
+  if (!WebPInitDecoderConfig (&config) ||
+      WebPGetFeatures (data, size, &config.input) != VP8_STATUS_OK ||
+      config.input.width <= 0 || config.input.height <= 0 ||
+      config.input.width > 16384 || config.input.height > 16384)
+    goto fail;
 
-  /* libwebp's buffer must go back through WebPFree. */
-  pixels = g_bytes_new_with_free_func (rgba, (gsize) width * height * 4,
-                                       (GDestroyNotify) WebPFree, rgba);
-  return gdk_memory_texture_new (width, height, GDK_MEMORY_R8G8B8A8,
-                                 pixels, (gsize) width * 4);
+  stride = (gsize) config.input.width * 4;
+  length = stride * config.input.height;
+  pixels = g_malloc (length);
+
+  config.output.colorspace = G_BYTE_ORDER == G_LITTLE_ENDIAN ? MODE_bgrA : MODE_Argb;
+  config.output.is_external_memory = 1;
+  config.output.u.RGBA.rgba = pixels;
+  config.output.u.RGBA.stride = (int) stride;
+  config.output.u.RGBA.size = length;
+  if (WebPDecode (data, size, &config) != VP8_STATUS_OK)
+    goto fail;
+
+  pixel_bytes = g_bytes_new_take (g_steal_pointer (&pixels), length);
+  return gdk_memory_texture_new (config.input.width, config.input.height,
+                                 GDK_MEMORY_DEFAULT, pixel_bytes, stride);
+
+fail:
+  g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                       _("The image could not be read"));
+  return NULL;
 }
 
 /**
