@@ -750,6 +750,14 @@ request_sent_cb (GObject      *object,
   guint status;
 
   body = soup_session_send_and_read_finish (session, result, &error);
+
+  /* Only the message of the latest attempt may complete the request. */
+  if (soup_session_get_async_result_message (session, result) != request->message)
+    {
+      g_warning ("Ignoring the answer to a superseded attempt at %s %s", request->method, request->url);
+      return;
+    }
+
   if (body == NULL)
     {
       if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) &&

@@ -187,6 +187,44 @@ test_offline (void)
   g_assert_cmpint (g_get_monotonic_time () - start, <, 10 * G_USEC_PER_SEC);
 }
 
+static gboolean
+start_server_cb (gpointer user_data)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (tessera_test_server_start (server, &error));
+  g_assert_no_error (error);
+
+  return G_SOURCE_REMOVE;
+}
+
+static void
+test_retries (void)
+{
+  g_autoptr(TesseraClient) client = client_test_new_user (server, "ivy", "ivy's password");
+  g_autoptr(GPtrArray) tags = NULL;
+  g_autoptr(GError) error = NULL;
+
+  /* The token is fresh, so only the GET itself meets the stopped server:
+   * it is retried a bounded number of times, then reported offline, and
+   * the session survives. */
+  tessera_client_set_max_retries (client, 2);
+  tessera_test_server_stop (server);
+  tags = list_tags (client, &error);
+  g_assert_null (tags);
+  g_assert_error (error, TESSERA_CLIENT_ERROR, TESSERA_CLIENT_ERROR_OFFLINE);
+  g_assert_true (tessera_client_get_signed_in (client));
+  g_clear_error (&error);
+
+  /* The server comes back during the backoff: the retry succeeds. */
+  tessera_client_set_max_retries (client, 8);
+  g_timeout_add (300, start_server_cb, NULL);
+  tags = list_tags (client, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (tags);
+  g_assert_true (tessera_test_server_is_running (server));
+}
+
 static char *
 run_secret_tool (const char * const *argv,
                  int                *exit_status)
@@ -343,6 +381,7 @@ main (int   argc,
   g_test_add_func ("/client/session/expiry-and-refresh", test_expiry_and_refresh);
   g_test_add_func ("/client/session/unrefreshable", test_unrefreshable);
   g_test_add_func ("/client/session/offline", test_offline);
+  g_test_add_func ("/client/session/retries", test_retries);
   g_test_add_func ("/client/session/keyring", test_keyring);
   g_test_add_func ("/client/session/no-secret-service", test_no_secret_service);
 
