@@ -2,8 +2,10 @@
  *
  * org.gnome.Shell.SearchProvider2, exported by the app on its own D-Bus
  * name. Each word typed is a tag prefix; an image matches when every word
- * starts one of its tags. Answers come from the listing cache on disk, so
- * they are fast and work offline; after a search the listing is refreshed
+ * starts one of its tags. Answers come from the signed-in account's
+ * listing cache on disk (one per server and user, as the app's thumbnail
+ * cache, so a second account never sees the first's images, and nobody's
+ * once signed out), so they are fast and work offline; after a search the listing is refreshed
  * from the server in the background (with the app's session when it has
  * one, else with the stored one) and the thumbnails of the matches are
  * fetched into the thumbnail cache, for the next search to show.
@@ -18,6 +20,9 @@
 #define G_LOG_DOMAIN "tessera-search-provider"
 
 #include "config.h"
+
+#include <errno.h>
+#include <string.h>
 
 #include <glib/gstdio.h>
 
@@ -42,8 +47,10 @@ struct _TesseraSearchProvider
 
   GApplication                *application;   /* unowned: it owns us */
   TesseraShellSearchProvider2 *skeleton;
-  TesseraListingCache         *cache;
+  TesseraListingCache         *cache;         /* NULL: nobody signed in */
   gint64                       cache_stamp;   /* of the file when read; 0: never */
+  char                        *account_path;
+  gint64                       account_stamp; /* of the account file when read; 0: never */
   GCancellable                *cancellable;
   GStrv                        last_terms;
   gint64                       last_refresh;  /* monotonic µs; 0: never */
@@ -66,18 +73,79 @@ file_stamp (const char *path)
          + st.st_mtim.tv_nsec + (gint64) st.st_size;
 }
 
+/* The account the answers are for, from the app's account file (read again
+ * when it changes): its listing and thumbnails live under
+ * $XDG_CACHE_HOME/tessera/{listing,thumbnails}/<server hash>/<username>, the
+ * key the app's window uses for its thumbnail cache. */
 static void
+update_account (TesseraSearchProvider *self)
+{
+  g_autoptr(TesseraAccount) account = tessera_account_new ();
+  g_autoptr(GError) error = NULL;
+  g_autofree char *key = NULL;
+  g_autofree char *name = NULL;
+  g_autofree char *path = NULL;
+  g_autofree char *thumbnails = NULL;
+  const char *server_url;
+  const char *username;
+  gint64 stamp;
+
+  if (self->account_path == NULL)
+    self->account_path = g_strdup (tessera_account_get_config_path (account));
+
+  stamp = file_stamp (self->account_path);
+  if (stamp == self->account_stamp)
+    return;
+  self->account_stamp = stamp;
+
+  if (!tessera_account_load (account, &error))
+    g_debug ("No account: %s", error->message);
+  server_url = tessera_account_get_server_url (account);
+  username = tessera_account_get_username (account);
+
+  /* A name that is not one directory gets no cache rather than a path. */
+  if (server_url == NULL || username == NULL || *username == '\0' ||
+      *username == '.' || strchr (username, '/') != NULL)
+    {
+      g_clear_object (&self->cache);
+      return;
+    }
+
+  key = g_compute_checksum_for_string (G_CHECKSUM_SHA256, server_url, -1);
+  key[16] = '\0';
+  name = g_strconcat (username, ".gvariant", NULL);
+  path = g_build_filename (g_get_user_cache_dir (), "tessera", "listing", key, name, NULL);
+
+  if (self->cache != NULL && g_strcmp0 (path, tessera_listing_cache_get_path (self->cache)) == 0)
+    return;
+
+  thumbnails = g_build_filename (g_get_user_cache_dir (), "tessera", "thumbnails", key, username, NULL);
+  g_clear_object (&self->cache);
+  self->cache = tessera_listing_cache_new (path);
+  tessera_listing_cache_set_thumbnail_dir (self->cache, thumbnails);
+  self->cache_stamp = 0;
+}
+
+/* Returns: whether someone is signed in, with their listing read. */
+static gboolean
 ensure_cache (TesseraSearchProvider *self)
 {
   g_autoptr(GError) error = NULL;
-  gint64 stamp = file_stamp (tessera_listing_cache_get_path (self->cache));
+  gint64 stamp;
 
+  update_account (self);
+  if (self->cache == NULL)
+    return FALSE;
+
+  stamp = file_stamp (tessera_listing_cache_get_path (self->cache));
   if (stamp == self->cache_stamp)
-    return;
+    return TRUE;
 
   self->cache_stamp = stamp;
   if (!tessera_listing_cache_load (self->cache, &error))
     g_warning ("Could not read the listing cache: %s", error->message);
+
+  return TRUE;
 }
 
 /* Background refresh */
@@ -85,6 +153,7 @@ ensure_cache (TesseraSearchProvider *self)
 typedef struct
 {
   TesseraSearchProvider *self;
+  TesseraListingCache   *cache;        /* the account's when the refresh began */
   TesseraAccount        *account;      /* only for a session of our own */
   TesseraClient         *client;
   TesseraThumbnailLoader *loader;
@@ -103,6 +172,7 @@ refresh_free (Refresh *refresh)
   self->refreshing = FALSE;
   g_application_release (self->application);
 
+  g_clear_object (&refresh->cache);
   g_clear_object (&refresh->account);
   g_clear_object (&refresh->client);
   g_clear_object (&refresh->loader);
@@ -142,7 +212,7 @@ load_thumbnails (Refresh *refresh)
   g_auto(GStrv) ids = NULL;
 
   if (self->last_terms != NULL)
-    ids = tessera_listing_cache_search (self->cache, (const char * const *) self->last_terms,
+    ids = tessera_listing_cache_search (refresh->cache, (const char * const *) self->last_terms,
                                         MAX_THUMBNAILS);
 
   for (guint i = 0; ids != NULL && i < refresh->images->len; i++)
@@ -154,7 +224,7 @@ load_thumbnails (Refresh *refresh)
           tessera_image_get_thumbnail_url (image) == NULL)
         continue;
 
-      path = tessera_listing_cache_dup_thumbnail_path (self->cache, tessera_image_get_id (image));
+      path = tessera_listing_cache_dup_thumbnail_path (refresh->cache, tessera_image_get_id (image));
       if (path == NULL)
         g_ptr_array_add (wanted, image);
     }
@@ -166,7 +236,7 @@ load_thumbnails (Refresh *refresh)
     }
 
   refresh->loader = tessera_thumbnail_loader_new (refresh->client,
-                                                  tessera_listing_cache_get_thumbnail_dir (self->cache));
+                                                  tessera_listing_cache_get_thumbnail_dir (refresh->cache));
   refresh->pending = wanted->len;
   for (guint i = 0; i < wanted->len; i++)
     tessera_thumbnail_loader_load_async (refresh->loader, g_ptr_array_index (wanted, i),
@@ -205,11 +275,14 @@ list_images_cb (GObject      *object,
 
   /* Without a cursor this is the whole listing, and images gone from it
    * (deleted elsewhere) leave the cache too. */
-  ensure_cache (self);
-  tessera_listing_cache_merge (self->cache, refresh->images, refresh->cursor == NULL);
-  if (!tessera_listing_cache_save (self->cache, &error))
+  /* Merged into what the file holds now (the app may have written it). */
+  if (refresh->cache == self->cache)
+    ensure_cache (self);
+  tessera_listing_cache_merge (refresh->cache, refresh->images, refresh->cursor == NULL);
+  if (!tessera_listing_cache_save (refresh->cache, &error))
     g_warning ("Could not write the listing cache: %s", error->message);
-  self->cache_stamp = file_stamp (tessera_listing_cache_get_path (self->cache));
+  if (refresh->cache == self->cache)
+    self->cache_stamp = file_stamp (tessera_listing_cache_get_path (self->cache));
 
   load_thumbnails (refresh);
 }
@@ -308,10 +381,19 @@ lookup_token_cb (GObject      *object,
   char *token;
 
   token = tessera_account_lookup_token_finish (TESSERA_ACCOUNT (object), result, &error);
+  if (token == NULL && error == NULL)
+    {
+      /* Signed out: what the account could see is not for the next user
+       * of this desktop to search. */
+      g_debug ("Signed out: forgetting the listing");
+      if (g_unlink (tessera_listing_cache_get_path (refresh->cache)) != 0 && errno != ENOENT)
+        g_warning ("Could not remove %s: %s", tessera_listing_cache_get_path (refresh->cache),
+                   g_strerror (errno));
+      return;
+    }
   if (token == NULL)
     {
-      g_debug ("No stored session to refresh with%s%s",
-               error ? ": " : "", error ? error->message : "");
+      g_debug ("No stored session to refresh with: %s", error->message);
       return;
     }
 
@@ -351,7 +433,7 @@ maybe_refresh (TesseraSearchProvider *self)
   TesseraClient *client;
   gint64 now = g_get_monotonic_time ();
 
-  if (self->refreshing || !TESSERA_IS_APPLICATION (self->application) ||
+  if (self->refreshing || self->cache == NULL || !TESSERA_IS_APPLICATION (self->application) ||
       (self->last_refresh != 0 && now - self->last_refresh < REFRESH_INTERVAL_USEC))
     return;
 
@@ -367,6 +449,7 @@ maybe_refresh (TesseraSearchProvider *self)
 
   refresh = g_new0 (Refresh, 1);
   refresh->self = g_object_ref (self);
+  refresh->cache = g_object_ref (self->cache);
   refresh->images = g_ptr_array_new_with_free_func (g_object_unref);
 
   client = tessera_application_get_client (app);
@@ -411,8 +494,10 @@ handle_get_initial_result_set (TesseraShellSearchProvider2 *skeleton,
 
   g_application_hold (self->application);
 
-  ensure_cache (self);
-  results = tessera_listing_cache_search (self->cache, terms, MAX_RESULTS);
+  if (ensure_cache (self))
+    results = tessera_listing_cache_search (self->cache, terms, MAX_RESULTS);
+  else
+    results = g_new0 (char *, 1);
   tessera_shell_search_provider2_complete_get_initial_result_set (skeleton, invocation,
                                                                    (const char * const *) results);
   remember_terms (self, terms);
@@ -434,9 +519,10 @@ handle_get_subsearch_result_set (TesseraShellSearchProvider2 *skeleton,
 
   g_application_hold (self->application);
 
-  ensure_cache (self);
   /* A capped previous answer may have left out matches: search again. */
-  if (g_strv_length ((char **) previous_results) >= MAX_RESULTS)
+  if (!ensure_cache (self))
+    results = g_new0 (char *, 1);
+  else if (g_strv_length ((char **) previous_results) >= MAX_RESULTS)
     results = tessera_listing_cache_search (self->cache, terms, MAX_RESULTS);
   else
     results = tessera_listing_cache_filter (self->cache, previous_results, terms, MAX_RESULTS);
@@ -470,13 +556,14 @@ handle_get_result_metas (TesseraShellSearchProvider2 *skeleton,
                          TesseraSearchProvider       *self)
 {
   GVariantBuilder metas;
+  gboolean signed_in;
 
   g_application_hold (self->application);
 
-  ensure_cache (self);
+  signed_in = ensure_cache (self);
   g_variant_builder_init (&metas, G_VARIANT_TYPE ("aa{sv}"));
 
-  for (guint i = 0; identifiers[i] != NULL; i++)
+  for (guint i = 0; signed_in && identifiers[i] != NULL; i++)
     {
       const char *filename = NULL;
       const char * const *tags = NULL;
@@ -592,6 +679,7 @@ tessera_search_provider_finalize (GObject *object)
   g_clear_object (&self->skeleton);
   g_clear_object (&self->cache);
   g_clear_object (&self->cancellable);
+  g_clear_pointer (&self->account_path, g_free);
   g_clear_pointer (&self->last_terms, g_strfreev);
 
   G_OBJECT_CLASS (tessera_search_provider_parent_class)->finalize (object);
@@ -610,7 +698,6 @@ static void
 tessera_search_provider_init (TesseraSearchProvider *self)
 {
   self->cancellable = g_cancellable_new ();
-  self->cache = tessera_listing_cache_new (NULL);
   self->skeleton = tessera_shell_search_provider2_skeleton_new ();
 
   g_signal_connect_object (self->skeleton, "handle-get-initial-result-set",
@@ -647,12 +734,15 @@ tessera_search_provider_new (GApplication *application)
 /**
  * tessera_search_provider_get_cache:
  *
- * Returns: (transfer none): the listing cache it answers from
+ * Returns: (transfer none) (nullable): the listing cache it answers from,
+ *   the signed-in account's; %NULL when nobody is
  */
 TesseraListingCache *
 tessera_search_provider_get_cache (TesseraSearchProvider *self)
 {
   g_return_val_if_fail (TESSERA_IS_SEARCH_PROVIDER (self), NULL);
+
+  ensure_cache (self);
 
   return self->cache;
 }

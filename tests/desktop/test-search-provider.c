@@ -243,9 +243,16 @@ test_search_refreshes_then_answers (void)
   none = search ("['   ']");
   g_assert_cmpstr (none, ==, "");
 
-  /* The listing is in the user's cache dir, where the app's cache is. */
+  /* The listing is the account's, in the user's cache dir, keyed as the
+   * app keys its thumbnails: server, then user. */
   {
-    g_autofree char *path = g_build_filename (g_get_user_cache_dir (), "tessera", "listing.gvariant", NULL);
+    g_autofree char *key = g_compute_checksum_for_string (G_CHECKSUM_SHA256,
+                                                          tessera_test_server_get_url (world.server), -1);
+    g_autofree char *name = g_strconcat (world.user->username, ".gvariant", NULL);
+    g_autofree char *path = NULL;
+
+    key[16] = '\0';
+    path = g_build_filename (g_get_user_cache_dir (), "tessera", "listing", key, name, NULL);
     g_assert_true (g_file_test (path, G_FILE_TEST_IS_REGULAR));
   }
 }
@@ -418,6 +425,59 @@ test_offline_and_idle_exit (void)
   g_assert_cmpint (g_get_monotonic_time () - start, >, 5 * G_USEC_PER_SEC);
 }
 
+static void
+set_account (const char *username)
+{
+  g_autoptr(TesseraAccount) account = tessera_account_new ();
+  g_autoptr(GError) error = NULL;
+
+  tessera_account_set_server_url (account, tessera_test_server_get_url (world.server));
+  tessera_account_set_username (account, username);
+  g_assert_true (tessera_account_save (account, &error));
+  g_assert_no_error (error);
+}
+
+static void
+test_accounts_and_sign_out (void)
+{
+  g_autofree char *want_dogs = expect (world.dog_park, world.dog_beach);
+  g_autofree char *dogs = NULL;
+  g_autofree char *other = NULL;
+  g_autofree char *after = NULL;
+  g_autoptr(TesseraAccount) account = tessera_account_new ();
+  g_autoptr(GError) error = NULL;
+  gint64 end;
+
+  /* Another account on the same desktop sees none of the first's images. */
+  set_account ("someone-else");
+  other = search ("['dog']");
+  g_assert_cmpstr (other, ==, "");
+
+  set_account (world.user->username);
+  dogs = search ("['dog']");
+  g_assert_cmpstr (dogs, ==, want_dogs);
+  g_assert_true (wait_until_no_owner (30));
+
+  /* Signed out (no stored session): the listing is forgotten. The first
+   * search may still answer from it; the refresh it starts removes it. */
+  g_assert_true (tessera_account_load (account, &error));
+  g_assert_no_error (error);
+  g_assert_true (tessera_account_clear_token (account, NULL, &error));
+  g_assert_no_error (error);
+
+  end = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;
+  do
+    {
+      g_free (after);
+      after = search ("['dog']");
+      if (g_strcmp0 (after, "") == 0)
+        break;
+      g_usleep (G_USEC_PER_SEC / 4);
+    }
+  while (g_get_monotonic_time () < end);
+  g_assert_cmpstr (after, ==, "");
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -440,6 +500,7 @@ main (int   argc,
   g_test_add_func ("/desktop/search-provider/activate", test_activate_opens_window);
   g_test_add_func ("/desktop/search-provider/launch-search", test_launch_search_opens_window);
   g_test_add_func ("/desktop/search-provider/offline-idle-exit", test_offline_and_idle_exit);
+  g_test_add_func ("/desktop/search-provider/accounts-and-sign-out", test_accounts_and_sign_out);
 
   status = g_test_run ();
 
