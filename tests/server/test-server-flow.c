@@ -736,6 +736,64 @@ test_undeclared_size (void)
   g_assert_cmpint (json_object_get_int_member (image, "size"), ==, g_bytes_get_size (data));
 }
 
+static void
+test_wrong_sha256 (void)
+{
+  g_autoptr(TesseraTestServer) server = tessera_test_server_new_started (CONFIG_NO_TAGGER);
+  g_autoptr(TesseraTestUser) alice = tessera_test_server_new_user (server, "alice");
+  g_autoptr(GBytes) data = tessera_test_make_jpeg (80, 60);
+  g_autoptr(GBytes) other = tessera_test_make_jpeg (80, 60);
+  g_autofree char *real = g_compute_checksum_for_bytes (G_CHECKSUM_SHA256, data);
+  g_autofree char *claimed = g_compute_checksum_for_bytes (G_CHECKSUM_SHA256, other);
+  g_autofree char *body = NULL;
+  g_autofree char *id = NULL;
+  g_autoptr(TesseraTestResponse) created = NULL;
+  g_autoptr(TesseraTestResponse) posted = NULL;
+  g_autoptr(TesseraTestResponse) same_bytes = NULL;
+  g_autoptr(TesseraTestResponse) claimed_again = NULL;
+  g_autoptr(JsonObject) image = NULL;
+  JsonObject *form;
+
+  g_test_summary ("A declared sha256 that is not the file's is replaced by the real one once "
+                  "processed: the real bytes are then a duplicate, the false claim is not");
+
+  body = g_strdup_printf ("{\"filename\":\"w.jpg\",\"contentType\":\"image/jpeg\","
+                          "\"size\":%" G_GSIZE_FORMAT ",\"sha256\":\"%s\"}",
+                          g_bytes_get_size (data), claimed);
+  created = tessera_test_server_call (server, "POST", "/images", alice->token, body);
+  g_assert_cmpuint (created->status, ==, 201);
+  id = g_strdup (tessera_test_response_get_string (created, "imageId"));
+  g_assert_nonnull (id);
+  form = json_object_get_object_member (tessera_test_response_get_object (created), "formConfig");
+  posted = tessera_test_server_post_form (server, json_object_get_string_member (form, "uploadUrl"),
+                                          json_object_get_object_member (form, "formFields"),
+                                          "w.jpg", "image/jpeg", data);
+  g_assert_cmpuint (posted->status, ==, 204);
+
+  image = tessera_test_server_wait_for_status (server, alice, id, "ready", READY_TIMEOUT_S);
+  g_assert_nonnull (image);
+  g_assert_cmpstr (json_object_get_string_member (image, "status"), ==, "ready");
+  g_assert_cmpstr (json_object_get_string_member (image, "sha256"), ==, real);
+
+  /* the real bytes, declared honestly, are found as the duplicate */
+  g_free (body);
+  body = g_strdup_printf ("{\"filename\":\"w2.jpg\",\"contentType\":\"image/jpeg\","
+                          "\"size\":%" G_GSIZE_FORMAT ",\"sha256\":\"%s\"}",
+                          g_bytes_get_size (data), real);
+  same_bytes = tessera_test_server_call (server, "POST", "/images", alice->token, body);
+  g_assert_cmpuint (same_bytes->status, ==, 200);
+  g_assert_cmpstr (tessera_test_response_get_string (same_bytes, "duplicateOf"), ==, id);
+
+  /* the other file, whose checksum was claimed, is not taken for this image */
+  g_free (body);
+  body = g_strdup_printf ("{\"filename\":\"o.jpg\",\"contentType\":\"image/jpeg\","
+                          "\"size\":%" G_GSIZE_FORMAT ",\"sha256\":\"%s\"}",
+                          g_bytes_get_size (other), claimed);
+  claimed_again = tessera_test_server_call (server, "POST", "/images", alice->token, body);
+  g_assert_cmpuint (claimed_again->status, ==, 201);
+  g_assert_cmpstr (tessera_test_response_get_string (claimed_again, "imageId"), !=, id);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -753,6 +811,7 @@ main (int   argc,
   g_test_add_func ("/server/flow/auto-tagging", test_auto_tagging);
   g_test_add_func ("/server/flow/form-replay", test_form_replay);
   g_test_add_func ("/server/flow/undeclared-size", test_undeclared_size);
+  g_test_add_func ("/server/flow/wrong-sha256", test_wrong_sha256);
 
   return g_test_run ();
 }

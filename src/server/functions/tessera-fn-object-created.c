@@ -1,7 +1,7 @@
 /* tessera-fn-object-created.c: what happens to an upload once it is stored
  *
  * The steps, each a function of its own and each idempotent:
- *   0. step_measure: the stored object's real size.
+ *   0. step_measure: the stored object's real size and sha256.
  *   1. step_check_image: the bytes are a real image of a format we take,
  *      not larger than max_pixels (read from the header, before any pixel
  *      is decoded), and they decode completely.
@@ -100,20 +100,48 @@ fail_image (Job        *job,
   job->result->failure_reason = g_strdup (reason);
 }
 
-/* Step 0. What the stored bytes are: their size. Errors are transient
- * (the object store could not be read). */
+#define MEASURE_BUFFER_SIZE (256 * 1024)
+
+/* Step 0. What the stored bytes are: their size and sha256, read once,
+ * streaming (cheap next to decoding them). The declared sha256 is the
+ * client's word, used for duplicate detection before the upload; the real
+ * one replaces it, so a wrong or lying client cannot make another file
+ * pass for this one. Errors are transient (the object store could not be
+ * read). */
 static gboolean
 step_measure (Job     *job,
               GError **error)
 {
-  g_autoptr(GFileInfo) info = NULL;
+  g_autoptr(GFileInputStream) stream = NULL;
+  g_autoptr(GChecksum) checksum = g_checksum_new (G_CHECKSUM_SHA256);
+  g_autofree guchar *buffer = g_malloc (MEASURE_BUFFER_SIZE);
+  goffset size = 0;
 
-  info = g_file_query_info (job->file, G_FILE_ATTRIBUTE_STANDARD_SIZE,
-                            G_FILE_QUERY_INFO_NONE, job->cancellable, error);
-  if (info == NULL)
+  stream = g_file_read (job->file, job->cancellable, error);
+  if (stream == NULL)
     return FALSE;
 
-  job->result->size = g_file_info_get_size (info);
+  for (;;)
+    {
+      gssize n = g_input_stream_read (G_INPUT_STREAM (stream), buffer, MEASURE_BUFFER_SIZE,
+                                      job->cancellable, error);
+
+      if (n < 0)
+        return FALSE;
+      if (n == 0)
+        break;
+      g_checksum_update (checksum, buffer, n);
+      size += n;
+    }
+
+  if (job->result->sha256 != NULL &&
+      !g_str_equal (job->result->sha256, g_checksum_get_string (checksum)))
+    g_debug ("Image %s: the declared sha256 is not the file's; the file's wins",
+             job->result->id);
+
+  job->result->size = size;
+  g_free (job->result->sha256);
+  job->result->sha256 = g_strdup (g_checksum_get_string (checksum));
   return TRUE;
 }
 

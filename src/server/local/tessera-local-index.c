@@ -852,7 +852,7 @@ tessera_local_index_store_result (TesseraImageIndex         *index,
 
   if (!(stmt = tessera_local_conn_prepare (conn,
                                            "UPDATE images SET content_type = :content_type, "
-                                           "size = :size, "
+                                           "size = :size, sha256 = :sha256, "
                                            "width = :width, height = :height, status = :status, "
                                            "failure_reason = :failure_reason, "
                                            "thumbnail_key = :thumbnail_key, preview_key = :preview_key, "
@@ -863,6 +863,7 @@ tessera_local_index_store_result (TesseraImageIndex         *index,
 
   bind_text (stmt, ":content_type", record->content_type);
   bind_int64 (stmt, ":size", record->size);
+  bind_text (stmt, ":sha256", record->sha256);
   bind_int64 (stmt, ":width", record->width);
   bind_int64 (stmt, ":height", record->height);
   bind_text (stmt, ":status", tessera_image_status_to_string (record->status));

@@ -120,8 +120,8 @@ gboolean            tessera_image_index_set_status         (TesseraImageIndex   
                                                             TesseraImageStatus         status,
                                                             const char                *failure_reason,
                                                             GError                   **error);
-/* Writes what processing found: content_type, size, width, height, status,
- * failure_reason, thumbnail_key, preview_key, labels and metadata replace the
+/* Writes what processing found: content_type, size, sha256, width, height,
+ * status, failure_reason, thumbnail_key, preview_key, labels and metadata replace the
  * stored ones; record->tags are added to the stored tags (a union, so a
  * retried job gives the same result and a person's own tags stay). */
 gboolean            tessera_image_index_store_result       (TesseraImageIndex         *self,
