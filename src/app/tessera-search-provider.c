@@ -22,7 +22,6 @@
 #include "config.h"
 
 #include <errno.h>
-#include <string.h>
 
 #include <glib/gstdio.h>
 
@@ -74,20 +73,13 @@ file_stamp (const char *path)
 }
 
 /* The account the answers are for, from the app's account file (read again
- * when it changes): its listing and thumbnails live under
- * $XDG_CACHE_HOME/tessera/{listing,thumbnails}/<server hash>/<username>, the
- * key the app's window uses for its thumbnail cache. */
+ * when it changes), and its cache (tessera_listing_cache_new_for_account()). */
 static void
 update_account (TesseraSearchProvider *self)
 {
   g_autoptr(TesseraAccount) account = tessera_account_new ();
+  g_autoptr(TesseraListingCache) cache = NULL;
   g_autoptr(GError) error = NULL;
-  g_autofree char *key = NULL;
-  g_autofree char *name = NULL;
-  g_autofree char *path = NULL;
-  g_autofree char *thumbnails = NULL;
-  const char *server_url;
-  const char *username;
   gint64 stamp;
 
   if (self->account_path == NULL)
@@ -100,29 +92,17 @@ update_account (TesseraSearchProvider *self)
 
   if (!tessera_account_load (account, &error))
     g_debug ("No account: %s", error->message);
-  server_url = tessera_account_get_server_url (account);
-  username = tessera_account_get_username (account);
+  if (tessera_account_get_server_url (account) != NULL &&
+      tessera_account_get_username (account) != NULL)
+    cache = tessera_listing_cache_new_for_account (tessera_account_get_server_url (account),
+                                                   tessera_account_get_username (account));
 
-  /* A name that is not one directory gets no cache rather than a path. */
-  if (server_url == NULL || username == NULL || *username == '\0' ||
-      *username == '.' || strchr (username, '/') != NULL)
-    {
-      g_clear_object (&self->cache);
-      return;
-    }
-
-  key = g_compute_checksum_for_string (G_CHECKSUM_SHA256, server_url, -1);
-  key[16] = '\0';
-  name = g_strconcat (username, ".gvariant", NULL);
-  path = g_build_filename (g_get_user_cache_dir (), "tessera", "listing", key, name, NULL);
-
-  if (self->cache != NULL && g_strcmp0 (path, tessera_listing_cache_get_path (self->cache)) == 0)
+  if (cache != NULL && self->cache != NULL &&
+      g_strcmp0 (tessera_listing_cache_get_path (cache), tessera_listing_cache_get_path (self->cache)) == 0)
     return;
 
-  thumbnails = g_build_filename (g_get_user_cache_dir (), "tessera", "thumbnails", key, username, NULL);
   g_clear_object (&self->cache);
-  self->cache = tessera_listing_cache_new (path);
-  tessera_listing_cache_set_thumbnail_dir (self->cache, thumbnails);
+  self->cache = g_steal_pointer (&cache);
   self->cache_stamp = 0;
 }
 

@@ -201,6 +201,47 @@ tessera_listing_cache_new (const char *path)
   return g_object_new (TESSERA_TYPE_LISTING_CACHE, "path", path, NULL);
 }
 
+/**
+ * tessera_listing_cache_new_for_account:
+ * @server_url: the account's server
+ * @username: the account's user
+ *
+ * The cache of one account, as the app and the search provider share it:
+ * `$XDG_CACHE_HOME/tessera/listing/<key>/<username>.gvariant`, with the
+ * thumbnails in `$XDG_CACHE_HOME/tessera/thumbnails/<key>/<username>`
+ * (where the app's window keeps them), `<key>` being the first 16 hex
+ * digits of the SHA-256 of @server_url. One account never reads another's.
+ *
+ * Returns: (transfer full) (nullable): a new, empty cache; %NULL when
+ *   @username cannot name a directory
+ */
+TesseraListingCache *
+tessera_listing_cache_new_for_account (const char *server_url,
+                                       const char *username)
+{
+  g_autofree char *key = NULL;
+  g_autofree char *name = NULL;
+  g_autofree char *path = NULL;
+  g_autofree char *thumbnails = NULL;
+
+  g_return_val_if_fail (server_url != NULL, NULL);
+  g_return_val_if_fail (username != NULL, NULL);
+
+  if (*username == '\0' || *username == '.' || strchr (username, '/') != NULL)
+    return NULL;
+
+  key = g_compute_checksum_for_string (G_CHECKSUM_SHA256, server_url, -1);
+  key[16] = '\0';
+  name = g_strconcat (username, ".gvariant", NULL);
+  path = g_build_filename (g_get_user_cache_dir (), "tessera", "listing", key, name, NULL);
+  thumbnails = g_build_filename (g_get_user_cache_dir (), "tessera", "thumbnails", key, username, NULL);
+
+  return g_object_new (TESSERA_TYPE_LISTING_CACHE,
+                       "path", path,
+                       "thumbnail-dir", thumbnails,
+                       NULL);
+}
+
 const char *
 tessera_listing_cache_get_path (TesseraListingCache *self)
 {

@@ -16,6 +16,8 @@ G_BEGIN_DECLS
 G_DECLARE_FINAL_TYPE (TesseraListingCache, tessera_listing_cache, TESSERA, LISTING_CACHE, GObject)
 
 TesseraListingCache *tessera_listing_cache_new                 (const char          *path);
+TesseraListingCache *tessera_listing_cache_new_for_account     (const char          *server_url,
+                                                                const char          *username);
 const char          *tessera_listing_cache_get_path            (TesseraListingCache *self);
 const char          *tessera_listing_cache_get_thumbnail_dir   (TesseraListingCache *self);
 void                 tessera_listing_cache_set_thumbnail_dir   (TesseraListingCache *self,

@@ -220,6 +220,30 @@ test_thumbnail_path (Fixture       *fixture,
   g_assert_null (escape);
 }
 
+static void
+test_for_account (void)
+{
+  g_autoptr(TesseraListingCache) a = tessera_listing_cache_new_for_account ("http://a.example", "ann");
+  g_autoptr(TesseraListingCache) b = tessera_listing_cache_new_for_account ("http://b.example", "ann");
+  g_autoptr(TesseraListingCache) c = tessera_listing_cache_new_for_account ("http://a.example", "bob");
+  g_autoptr(TesseraListingCache) bad1 = tessera_listing_cache_new_for_account ("http://a.example", "../x");
+  g_autoptr(TesseraListingCache) bad2 = tessera_listing_cache_new_for_account ("http://a.example", "");
+  g_autofree char *key = g_compute_checksum_for_string (G_CHECKSUM_SHA256, "http://a.example", -1);
+  g_autofree char *expected = NULL;
+  g_autofree char *thumbs = NULL;
+
+  key[16] = '\0';
+  expected = g_build_filename (g_get_user_cache_dir (), "tessera", "listing", key, "ann.gvariant", NULL);
+  thumbs = g_build_filename (g_get_user_cache_dir (), "tessera", "thumbnails", key, "ann", NULL);
+  g_assert_cmpstr (tessera_listing_cache_get_path (a), ==, expected);
+  g_assert_cmpstr (tessera_listing_cache_get_thumbnail_dir (a), ==, thumbs);
+  /* Another server or another user: another file. */
+  g_assert_cmpstr (tessera_listing_cache_get_path (a), !=, tessera_listing_cache_get_path (b));
+  g_assert_cmpstr (tessera_listing_cache_get_path (a), !=, tessera_listing_cache_get_path (c));
+  g_assert_null (bad1);
+  g_assert_null (bad2);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -234,6 +258,8 @@ main (int   argc,
               fixture_set_up, test_bad_file, fixture_tear_down);
   g_test_add ("/desktop/listing-cache/thumbnail-path", Fixture, NULL,
               fixture_set_up, test_thumbnail_path, fixture_tear_down);
+
+  g_test_add_func ("/desktop/listing-cache/for-account", test_for_account);
 
   return g_test_run ();
 }
