@@ -3,12 +3,12 @@
  * org.gnome.Shell.SearchProvider2, exported by the app on its own D-Bus
  * name. Each word typed is a tag prefix; an image matches when every word
  * starts one of its tags. Answers come from the signed-in account's
- * listing cache on disk (one per server and user, as the app's thumbnail
- * cache, so a second account never sees the first's images, and nobody's
- * once signed out), so they are fast and work offline; after a search the listing is refreshed
- * from the server in the background (with the app's session when it has
- * one, else with the stored one) and the thumbnails of the matches are
- * fetched into the thumbnail cache, for the next search to show.
+ * listing cache on disk, so they are fast and work offline. There is one
+ * cache per server and user, as for the app's thumbnails: a second account
+ * never sees the first's images, and a signed-out desktop nobody's. After a
+ * search the listing is refreshed from the server in the background (with
+ * the app's session when it has one, else with the stored one) and the
+ * thumbnails of the matches are fetched, for the next search to show.
  *
  * The application is held while a call or a refresh runs, so that an app
  * started by D-Bus activation (--gapplication-service) stays up exactly
