@@ -22,7 +22,9 @@
  *
  *  1. the time from the process's start to the first painted frame in
  *     which the gallery shows at least $TESSERA_BENCH_TILES tiles (12 by
- *     default) in its viewport, every one of them with its thumbnail;
+ *     default) in its viewport, every one of them with its thumbnail,
+ *     and no stack above the grid still cross-fading to it (the frame
+ *     where the thumbnails first show mid-fade is recorded as well);
  *  2. then it scrolls the gallery from top to bottom at a steady
  *     $TESSERA_BENCH_SPEED pixels a second (20 000 by default), driven by
  *     a tick callback, waiting at the bottom while pages load, and records
@@ -68,6 +70,7 @@ typedef struct
 
   /* First screen */
   gint64             first_screen_us;
+  gint64             thumbnails_us;
   guint              first_screen_tiles;
   gint64             first_screen_hwm_kb;
   guint              frames_before_first;
@@ -162,6 +165,18 @@ find_descendant (GtkWidget *widget,
     }
 
   return NULL;
+}
+
+/* Whether a stack above the grid is still fading between its pages: the
+ * first screen counts once the grid shows on its own. */
+static gboolean
+in_transition (Probe *probe)
+{
+  for (GtkWidget *w = gtk_widget_get_parent (probe->grid); w != NULL; w = gtk_widget_get_parent (w))
+    if (GTK_IS_STACK (w) && gtk_stack_get_transition_running (GTK_STACK (w)))
+      return TRUE;
+
+  return FALSE;
 }
 
 /* Tiles with an image whose bounds meet the scroller's viewport. */
@@ -274,6 +289,8 @@ finish (Probe      *probe,
                           (probe->attach_us - (probe->start_known ? probe->start_us : probe->attach_us)) / 1000.0);
   g_string_append_printf (json, "  \"first_screen_ms\": %.1f,\n",
                           probe->first_screen_us > 0 ? probe->first_screen_us / 1000.0 : -1.0);
+  g_string_append_printf (json, "  \"thumbnails_in_transition_ms\": %.1f,\n",
+                          probe->thumbnails_us > 0 ? probe->thumbnails_us / 1000.0 : -1.0);
   g_string_append_printf (json, "  \"first_screen_tiles\": %u,\n", probe->first_screen_tiles);
   g_string_append_printf (json, "  \"frames_before_first_screen\": %u,\n", probe->frames_before_first);
   g_string_append_printf (json, "  \"first_screen_vm_hwm_kb\": %" G_GINT64_FORMAT ",\n",
@@ -409,7 +426,11 @@ on_after_paint (GdkFrameClock *frame_clock,
     {
       probe->frames_before_first++;
       count_visible (probe, &n_visible, &n_with_thumbnail);
-      if (n_visible >= probe->min_tiles && n_with_thumbnail == n_visible)
+      if (n_visible >= probe->min_tiles && n_with_thumbnail == n_visible &&
+          probe->thumbnails_us == 0)
+        probe->thumbnails_us = since_start_us (probe, boottime_us ());
+      if (n_visible >= probe->min_tiles && n_with_thumbnail == n_visible &&
+          !in_transition (probe))
         {
           probe->first_screen_us = since_start_us (probe, boottime_us ());
           probe->first_screen_tiles = n_visible;
