@@ -253,9 +253,9 @@ list_images_cb (GObject      *object,
       return;
     }
 
-  /* Without a cursor this is the whole listing, and images gone from it
+  /* Merged into what the file holds now (the app may have written it).
+   * Without a cursor this is the whole listing, and images gone from it
    * (deleted elsewhere) leave the cache too. */
-  /* Merged into what the file holds now (the app may have written it). */
   if (refresh->cache == self->cache)
     ensure_cache (self);
   tessera_listing_cache_merge (refresh->cache, refresh->images, refresh->cursor == NULL);
