@@ -21,7 +21,8 @@
 #
 # usage: bench/run-app.sh [N_IMAGES [RUNS]]      (100000 and 3 by default)
 # env:   BENCH_SPEED (px/s, 20000), BENCH_TILES (12), BENCH_WARM=1, BENCH_KEEP=1,
-#        BENCH_OUT (where the JSON of each run is copied; default bench/app/out)
+#        BENCH_WRAP (a command put before the app, e.g. "perf record -g --"),
+#        BENCH_OUT (where each run's JSON and first-screen PNG go; default _build-appbench-release/bench-out)
 # Needs: meson ninja sqlite3 curl python3 libvips-tools xvfb xauth dbus.
 set -euo pipefail
 
@@ -30,7 +31,7 @@ root=$(cd "$here/.." && pwd)
 n_images=${1:-100000}
 runs=${2:-3}
 build="$root/_build-appbench-release"
-out=${BENCH_OUT:-$here/app/out}
+out=${BENCH_OUT:-$build/bench-out}
 user=bench
 password="bench password 12345"
 work=$(mktemp -d "${TMPDIR:-/tmp}/tessera-appbench-XXXXXX")
@@ -50,7 +51,10 @@ trap cleanup EXIT INT TERM
 if [ ! -f "$build/build.ninja" ]; then
   meson setup "$build" "$root" --buildtype=release -Dtests=false >/dev/null
 fi
-ninja -C "$build" src/server/local/tessera-server src/app/tessera data/gschemas.compiled >/dev/null
+if ! ninja -C "$build" src/server/local/tessera-server src/app/tessera data/gschemas.compiled \
+     > "$work/ninja.log" 2>&1; then
+  log "the release build failed:"; tail -n 30 "$work/ninja.log" >&2; exit 1
+fi
 
 # --- the server --------------------------------------------------------
 data="$work/server"
@@ -171,7 +175,7 @@ for run in $(seq 1 "$runs"); do
   TESSERA_NO_KEYRING=1 GSETTINGS_SCHEMA_DIR="$build/data" GSETTINGS_BACKEND=keyfile \
   GDK_BACKEND=x11 GSK_RENDERER=cairo NO_AT_BRIDGE=1 GTK_A11Y=none ADW_DISABLE_PORTAL=1 \
     timeout 1800 dbus-run-session --config-file="$work/session.conf" -- xvfb-run -a -s "-screen 0 1280x1024x24 -nolisten tcp" \
-      "$build/src/app/tessera" > "$work/app$run.log" 2>&1 || {
+      ${BENCH_WRAP:-} "$build/src/app/tessera" > "$work/app$run.log" 2>&1 || {
         log "the app failed (exit $?); its log:"; tail -n 30 "$work/app$run.log" >&2; }
   load_after=$(cut -d' ' -f1-3 /proc/loadavg)
   if [ ! -s "$result" ]; then

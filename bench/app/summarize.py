@@ -14,9 +14,9 @@ FIRST_MS, FRAME_MS, HWM_MB = 1500.0, 50.0, 400.0
 
 
 def row(name, r):
-    return "| %s | %.0f ms | %.1f ms | %.1f ms | %.1f ms | %d / %d | %.0f MB | %.1f s | %d |" % (
-        name, r["first"], r["frame_max"], r["paint_max"], r["paint_p99"],
-        r["over50"], r["frames"], r["hwm"], r["scroll_s"], r["n_items"])
+    return "| %s | %.0f ms | %.1f ms | %.1f ms | %.1f / %.1f ms | %.1f ms | %d / %d | %d | %.0f MB | %.1f s | %d |" % (
+        name, r["first"], r["frame_max"], r["paint_max"], r["worst_cpu"], r["worst_wait"],
+        r["paint_p99"], r["over50"], r["frames"], r["cpu_over50"], r["hwm"], r["scroll_s"], r["n_items"])
 
 
 def main():
@@ -36,16 +36,19 @@ def main():
             "hwm": j["vm_hwm_kb"] / 1024.0,
             "scroll_s": j["scroll_s"],
             "n_items": j["n_items"],
+            "worst_cpu": j.get("worst_paint_interval", {}).get("main_thread_cpu_ms", -1),
+            "worst_wait": j.get("worst_paint_interval", {}).get("main_thread_runqueue_wait_ms", -1),
+            "cpu_over50": j.get("interval_main_thread_cpu", {}).get("over_50ms", -1),
             "error": "error" in j,
         })
     if not runs:
         sys.exit("no runs")
 
-    print("| run | first screen | worst frame (frame clock) | worst paint interval | p99 paint interval | paints > 50 ms | peak RSS | scroll | images |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("| run | first screen | worst frame (frame clock) | worst paint interval | in it: main thread on CPU / waiting for a CPU | p99 paint interval | paints > 50 ms | intervals with > 50 ms of main-thread CPU | peak RSS | scroll | images |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for i, r in enumerate(runs):
         print(row(str(i + 1), r))
-    keys = ["first", "frame_max", "paint_max", "paint_p99", "over50", "frames", "hwm", "scroll_s", "n_items"]
+    keys = ["first", "frame_max", "paint_max", "worst_cpu", "worst_wait", "paint_p99", "over50", "frames", "cpu_over50", "hwm", "scroll_s", "n_items"]
     med = {k: statistics.median(r[k] for r in runs) for k in keys}
     worst = {k: max(r[k] for r in runs) for k in keys}
     worst["n_items"] = min(r["n_items"] for r in runs)

@@ -90,6 +90,13 @@ typedef struct
   GArray            *frame_clock_us;  /* gint64: frame time deltas */
   GArray            *paint_us;        /* gint64: monotonic time between paints */
   GArray            *work_us;         /* gint64: before-paint .. after-paint */
+  GArray            *cpu_us;          /* gint64: main thread on a CPU, per paint interval */
+  GArray            *wait_us;         /* gint64: main thread runnable but waiting */
+  gint64             last_cpu_ns;
+  gint64             last_wait_ns;
+  gint64             first_cpu_ns;
+  gint64             first_wait_ns;
+  gint64             first_process_cpu_us;
 } Probe;
 
 static gint64
@@ -138,6 +145,32 @@ status_kb (const char *key)
   if (line == NULL)
     return -1;
   return g_ascii_strtoll (line + strlen (key), NULL, 10);
+}
+
+/* The calling thread's time on a CPU and its time runnable but waiting
+ * for one (the scheduler's run queue), in ns, from /proc/thread-self/schedstat:
+ * tells a slow frame of the app's own from one the machine's load made. */
+static gboolean
+thread_schedstat (gint64 *cpu_ns,
+                  gint64 *wait_ns)
+{
+  g_autofree char *text = NULL;
+  char *end;
+
+  if (!g_file_get_contents ("/proc/thread-self/schedstat", &text, NULL, NULL))
+    return FALSE;
+  *cpu_ns = g_ascii_strtoll (text, &end, 10);
+  *wait_ns = g_ascii_strtoll (end, NULL, 10);
+  return TRUE;
+}
+
+static gint64
+process_cpu_us (void)
+{
+  struct timespec ts;
+
+  clock_gettime (CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return (gint64) ts.tv_sec * G_USEC_PER_SEC + ts.tv_nsec / 1000;
 }
 
 static gint64
@@ -310,6 +343,26 @@ finish (Probe      *probe,
   append_stats (json, "frame_clock_interval", probe->frame_clock_us);
   append_stats (json, "paint_interval", probe->paint_us);
   append_stats (json, "frame_work", probe->work_us);
+  append_stats (json, "interval_main_thread_cpu", probe->cpu_us);
+  append_stats (json, "interval_main_thread_runqueue_wait", probe->wait_us);
+  {
+    guint worst = 0;
+
+    for (guint i = 1; i < probe->paint_us->len; i++)
+      if (g_array_index (probe->paint_us, gint64, i) > g_array_index (probe->paint_us, gint64, worst))
+        worst = i;
+    if (probe->paint_us->len > 0 && probe->cpu_us->len == probe->paint_us->len)
+      g_string_append_printf (json,
+                              "  \"worst_paint_interval\": {\"wall_ms\": %.1f, \"main_thread_cpu_ms\": %.1f, "
+                              "\"main_thread_runqueue_wait_ms\": %.1f},\n",
+                              g_array_index (probe->paint_us, gint64, worst) / 1000.0,
+                              g_array_index (probe->cpu_us, gint64, worst) / 1000.0,
+                              g_array_index (probe->wait_us, gint64, worst) / 1000.0);
+  }
+  g_string_append_printf (json, "  \"first_screen_main_thread_cpu_ms\": %.1f,\n", probe->first_cpu_ns / 1e6);
+  g_string_append_printf (json, "  \"first_screen_main_thread_runqueue_wait_ms\": %.1f,\n", probe->first_wait_ns / 1e6);
+  g_string_append_printf (json, "  \"first_screen_process_cpu_ms\": %.1f,\n", probe->first_process_cpu_us / 1e3);
+  g_string_append_printf (json, "  \"process_cpu_s\": %.2f,\n", process_cpu_us () / 1e6);
   g_string_append_printf (json, "  \"vm_rss_kb\": %" G_GINT64_FORMAT ",\n", status_kb ("VmRSS:"));
   g_string_append_printf (json, "  \"vm_hwm_kb\": %" G_GINT64_FORMAT "\n}\n", status_kb ("VmHWM:"));
 
@@ -435,6 +488,8 @@ on_after_paint (GdkFrameClock *frame_clock,
           probe->first_screen_us = since_start_us (probe, boottime_us ());
           probe->first_screen_tiles = n_visible;
           probe->first_screen_hwm_kb = status_kb ("VmHWM:");
+          probe->first_process_cpu_us = process_cpu_us ();
+          thread_schedstat (&probe->first_cpu_ns, &probe->first_wait_ns);
           if (probe->screenshot_path != NULL)
             {
               g_autoptr(GError) error = NULL;
@@ -463,12 +518,24 @@ on_after_paint (GdkFrameClock *frame_clock,
     probe->last_frame_time = frame_time;
   }
 
-  if (probe->last_paint_us != 0)
-    {
-      gint64 delta = now - probe->last_paint_us;
-      g_array_append_val (probe->paint_us, delta);
-    }
-  probe->last_paint_us = now;
+  {
+    gint64 cpu_ns = 0, wait_ns = 0;
+
+    thread_schedstat (&cpu_ns, &wait_ns);
+    if (probe->last_paint_us != 0)
+      {
+        gint64 delta = now - probe->last_paint_us;
+        gint64 cpu = (cpu_ns - probe->last_cpu_ns) / 1000;
+        gint64 wait = (wait_ns - probe->last_wait_ns) / 1000;
+
+        g_array_append_val (probe->paint_us, delta);
+        g_array_append_val (probe->cpu_us, cpu);
+        g_array_append_val (probe->wait_us, wait);
+      }
+    probe->last_paint_us = now;
+    probe->last_cpu_ns = cpu_ns;
+    probe->last_wait_ns = wait_ns;
+  }
 
   if (probe->paint_begin_us != 0)
     {
@@ -542,6 +609,8 @@ tessera_bench_probe_attach (GtkWidget *window)
   probe->frame_clock_us = g_array_new (FALSE, FALSE, sizeof (gint64));
   probe->paint_us = g_array_new (FALSE, FALSE, sizeof (gint64));
   probe->work_us = g_array_new (FALSE, FALSE, sizeof (gint64));
+  probe->cpu_us = g_array_new (FALSE, FALSE, sizeof (gint64));
+  probe->wait_us = g_array_new (FALSE, FALSE, sizeof (gint64));
 
   probe->grid = find_descendant (window, GTK_TYPE_GRID_VIEW);
   if (probe->grid != NULL)
