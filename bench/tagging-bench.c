@@ -7,9 +7,10 @@
  * the configured tagger, once per picture and repetition, and prints one
  * tab-separated line per job:
  *
- *   picture run job check thumbnails tagging exif colour grey faces text hwm labels
+ *   picture run job check thumbnails tagging load exif colour grey faces text hwm cpu labels
  *
- * times in ms, hwm the process's peak resident memory during that job in MB
+ * times in ms (cpu: the process's user + system time during the job, all
+ * threads), hwm the process's peak resident memory during that job in MB
  * (VmHWM, reset before each job through /proc/self/clear_refs). The step and
  * stage times are the ones the job and the tagger log at debug level.
  * bench/run-taggers.sh drives it.
@@ -23,6 +24,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include <vips/vips.h>
 
@@ -71,6 +73,16 @@ proc_status_kb (const char *field)
   if (line == NULL)
     return -1;
   return strtol (line + strlen (field) + 1, NULL, 10);
+}
+
+static double
+cpu_ms (void)
+{
+  struct rusage usage;
+
+  getrusage (RUSAGE_SELF, &usage);
+  return (usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) * 1000.0
+         + (usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1000.0;
 }
 
 static void
@@ -189,7 +201,7 @@ main (int   argc,
   g_print ("# tagger created in %.1f ms; before any job: VmRSS %.1f MB, VmHWM %.1f MB\n",
            (g_get_monotonic_time () - start) / 1000.0,
            proc_status_kb ("VmRSS:") / 1024.0, proc_status_kb ("VmHWM:") / 1024.0);
-  g_print ("#picture\trun\tjob\tcheck\tthumbnails\ttagging\tload\texif\tcolour\tgrey\tfaces\ttext\thwm_mb\tlabels\n");
+  g_print ("#picture\trun\tjob\tcheck\tthumbnails\ttagging\tload\texif\tcolour\tgrey\tfaces\ttext\thwm_mb\tcpu\tlabels\n");
 
   api.index = TESSERA_IMAGE_INDEX (index);
   api.objects = TESSERA_OBJECT_STORE (objects);
@@ -205,7 +217,7 @@ main (int   argc,
         g_autoptr(GString) labels = g_string_new (NULL);
         g_autofree char *basename = g_path_get_basename (files[i]);
         g_autofree char *event = NULL;
-        double job_ms;
+        double job_ms, cpu_start;
 
         record->id = tessera_id_new ();
         record->owner = g_strdup ("bench");
@@ -227,6 +239,7 @@ main (int   argc,
 
         memset (&times, 0, sizeof times);
         reset_peak ();
+        cpu_start = cpu_ms ();
         start = g_get_monotonic_time ();
         if (!tessera_api_on_object_created (&api, event, NULL, &error))
           {
@@ -236,6 +249,7 @@ main (int   argc,
             continue;
           }
         job_ms = (g_get_monotonic_time () - start) / 1000.0;
+        cpu_start = cpu_ms () - cpu_start;
 
         result = tessera_image_index_get (api.index, "bench", record->id, &error);
         if (result == NULL || result->status != TESSERA_IMAGE_STATUS_READY)
@@ -253,10 +267,10 @@ main (int   argc,
             g_string_append_printf (labels, "%s%s=%.2f", k ? "," : "", label->name, label->confidence);
           }
 
-        g_print ("%s\t%d\t%.1f\t%.1f\t%.1f\t%.1f\t%.1f\t%.1f\t%.1f\t%.1f\t%.1f\t%.1f\t%.1f\t%s\n",
+        g_print ("%s\t%d\t%.1f\t%.1f\t%.1f\t%.1f\t%.1f\t%.1f\t%.1f\t%.1f\t%.1f\t%.1f\t%.1f\t%.1f\t%s\n",
                  basename, run, job_ms, times.check, times.thumbnails, times.tagging,
                  times.load, times.exif, times.colour, times.grey, times.faces, times.text,
-                 proc_status_kb ("VmHWM:") / 1024.0, labels->str);
+                 proc_status_kb ("VmHWM:") / 1024.0, cpu_start, labels->str);
       }
 
   g_clear_object (&tagger);
