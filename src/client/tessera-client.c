@@ -735,6 +735,46 @@ request_refreshed_cb (GObject      *object,
   request_send (g_steal_pointer (&task));
 }
 
+/* Every JSON route answers an object, or nothing at all (204): the task
+ * returns the object, an empty one for no body. */
+static void
+return_object (GTask  *task,
+               guint   status,
+               GBytes *body)
+{
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GError) error = NULL;
+  JsonNode *root;
+
+  if (g_bytes_get_size (body) == 0)
+    {
+      g_task_return_pointer (task, json_object_new (), (GDestroyNotify) json_object_unref);
+      return;
+    }
+
+  if (!json_parser_load_from_data (parser, g_bytes_get_data (body, NULL),
+                                   g_bytes_get_size (body), &error))
+    {
+      g_task_return_error (task,
+                           client_error_new (TESSERA_CLIENT_ERROR_SERVER, status, 0,
+                                             "The server sent a malformed answer (%s)",
+                                             error->message));
+      return;
+    }
+
+  root = json_parser_get_root (parser);
+  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
+    {
+      g_task_return_error (task,
+                           client_error_new (TESSERA_CLIENT_ERROR_SERVER, status, 0,
+                                             "The server sent an unexpected answer"));
+      return;
+    }
+
+  g_task_return_pointer (task, json_object_ref (json_node_get_object (root)),
+                         (GDestroyNotify) json_object_unref);
+}
+
 static void
 request_sent_cb (GObject      *object,
                  GAsyncResult *result,
@@ -787,36 +827,10 @@ request_sent_cb (GObject      *object,
 
   if (status >= 200 && status < 300)
     {
-      g_autoptr(JsonParser) parser = NULL;
-      JsonNode *root;
-
       if (request->flags & REQUEST_RAW)
-        {
-          g_task_return_pointer (task, g_steal_pointer (&body), (GDestroyNotify) g_bytes_unref);
-          return;
-        }
-
-      if (g_bytes_get_size (body) == 0)
-        {
-          g_task_return_pointer (task, json_node_new (JSON_NODE_NULL), (GDestroyNotify) json_node_unref);
-          return;
-        }
-
-      parser = json_parser_new ();
-      if (!json_parser_load_from_data (parser, g_bytes_get_data (body, NULL),
-                                       g_bytes_get_size (body), &error))
-        {
-          g_task_return_error (task,
-                               client_error_new (TESSERA_CLIENT_ERROR_SERVER, status, 0,
-                                                 "The server sent a malformed answer (%s)",
-                                                 error->message));
-          return;
-        }
-
-      root = json_parser_get_root (parser);
-      g_task_return_pointer (task,
-                             root ? json_node_copy (root) : json_node_new (JSON_NODE_NULL),
-                             (GDestroyNotify) json_node_unref);
+        g_task_return_pointer (task, g_steal_pointer (&body), (GDestroyNotify) g_bytes_unref);
+      else
+        return_object (task, status, body);
       return;
     }
 
@@ -887,82 +901,14 @@ request_send (GTask *task)
                                     g_task_get_cancellable (task), request_sent_cb, task);
 }
 
-static void
-request_async (TesseraClient       *self,
-               const char          *method,
-               const char          *path,
-               JsonObject          *body,
-               RequestFlags         flags,
-               gpointer             source_tag,
-               GCancellable        *cancellable,
-               GAsyncReadyCallback  callback,
-               gpointer             user_data)
+static char *
+absolute_url (TesseraClient *self,
+              const char    *url)
 {
-  g_autoptr(GTask) task = NULL;
-  Request *request;
+  if (g_str_has_prefix (url, "/"))
+    return g_strconcat (self->server_url, url, NULL);
 
-  task = g_task_new (self, cancellable, callback, user_data);
-  g_task_set_source_tag (task, source_tag);
-  g_task_set_check_cancellable (task, FALSE);
-
-  request = g_new0 (Request, 1);
-  request->method = g_strdup (method);
-  if ((flags & REQUEST_ABSOLUTE) && !g_str_has_prefix (path, "/"))
-    request->url = g_strdup (path);
-  else
-    request->url = g_strconcat (self->server_url, path, NULL);
-  request->flags = flags;
-  if (body != NULL)
-    {
-      g_autoptr(JsonNode) node = json_node_init_object (json_node_alloc (), body);
-      char *text = json_to_string (node, FALSE);
-      request->body = g_bytes_new_take (text, strlen (text));
-    }
-  g_task_set_task_data (task, request, (GDestroyNotify) request_free);
-
-  request_send (g_steal_pointer (&task));
-}
-
-static JsonNode *
-request_finish (TesseraClient  *self,
-                GAsyncResult   *result,
-                GError        **error)
-{
-  return g_task_propagate_pointer (G_TASK (result), error);
-}
-
-static JsonObject *
-expect_object (JsonNode  *node,
-               GError   **error)
-{
-  if (node == NULL || !JSON_NODE_HOLDS_OBJECT (node))
-    {
-      g_set_error_literal (error, TESSERA_CLIENT_ERROR, TESSERA_CLIENT_ERROR_SERVER,
-                           "The server sent an unexpected answer");
-      return NULL;
-    }
-
-  return json_node_get_object (node);
-}
-
-/* A small helper for routes whose answer is transformed before returning. */
-typedef JsonNode *(*Transform) (TesseraClient *self, JsonNode *node, GError **error);
-
-static void
-transform_cb (GObject      *object,
-              GAsyncResult *result,
-              gpointer      user_data)
-{
-  TesseraClient *self = TESSERA_CLIENT (object);
-  g_autoptr(GTask) task = user_data;
-  g_autoptr(JsonNode) node = NULL;
-  g_autoptr(GError) error = NULL;
-
-  node = request_finish (self, result, &error);
-  if (node == NULL)
-    g_task_return_error (task, g_steal_pointer (&error));
-  else
-    g_task_return_pointer (task, g_steal_pointer (&node), (GDestroyNotify) json_node_unref);
+  return g_strdup (url);
 }
 
 static GTask *
@@ -978,6 +924,59 @@ route_task (TesseraClient       *self,
   g_task_set_check_cancellable (task, FALSE);
 
   return task;
+}
+
+/* Sends a request with the session, renewing it and retrying as @flags
+ * allow. The task, tagged @source_tag, returns the answer's #JsonObject
+ * (request_finish()), or its #GBytes with %REQUEST_RAW. A route's _async
+ * only builds the request; its _finish only unpacks the object. */
+static void
+request_async (TesseraClient       *self,
+               const char          *method,
+               const char          *path,
+               JsonObject          *body,
+               RequestFlags         flags,
+               gpointer             source_tag,
+               GCancellable        *cancellable,
+               GAsyncReadyCallback  callback,
+               gpointer             user_data)
+{
+  GTask *task = route_task (self, source_tag, cancellable, callback, user_data);
+  Request *request;
+
+  request = g_new0 (Request, 1);
+  request->method = g_strdup (method);
+  if (flags & REQUEST_ABSOLUTE)
+    request->url = absolute_url (self, path);
+  else
+    request->url = g_strconcat (self->server_url, path, NULL);
+  request->flags = flags;
+  if (body != NULL)
+    {
+      g_autoptr(JsonNode) node = json_node_init_object (json_node_alloc (), body);
+      char *text = json_to_string (node, FALSE);
+      request->body = g_bytes_new_take (text, strlen (text));
+    }
+  g_task_set_task_data (task, request, (GDestroyNotify) request_free);
+
+  request_send (task);
+}
+
+/* Returns: (transfer full): the answer of a JSON request_async() */
+static JsonObject *
+request_finish (GAsyncResult  *result,
+                GError       **error)
+{
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+static gboolean
+request_finish_boolean (GAsyncResult  *result,
+                        GError       **error)
+{
+  g_autoptr(JsonObject) object = request_finish (result, error);
+
+  return object != NULL;
 }
 
 /* Sessions ----------------------------------------------------------------- */
@@ -997,15 +996,11 @@ sign_in_free (SignIn *state)
 static gboolean
 take_tokens (TesseraClient  *self,
              const char     *username,
-             JsonNode       *node,
+             JsonObject     *object,
              GError        **error)
 {
-  JsonObject *object = expect_object (node, error);
   const char *token, *refresh_token;
   gint64 expires_in;
-
-  if (object == NULL)
-    return FALSE;
 
   token = json_object_get_string_member_with_default (object, "token", NULL);
   refresh_token = json_object_get_string_member_with_default (object, "refreshToken", NULL);
@@ -1032,11 +1027,11 @@ sign_in_cb (GObject      *object,
   TesseraClient *self = TESSERA_CLIENT (object);
   g_autoptr(GTask) task = user_data;
   SignIn *state = g_task_get_task_data (task);
-  g_autoptr(JsonNode) node = NULL;
+  g_autoptr(JsonObject) answer = NULL;
   g_autoptr(GError) error = NULL;
 
-  node = request_finish (self, result, &error);
-  if (node == NULL)
+  answer = request_finish (result, &error);
+  if (answer == NULL)
     {
       if (g_error_matches (error, TESSERA_CLIENT_ERROR, TESSERA_CLIENT_ERROR_UNAUTHORIZED))
         {
@@ -1048,7 +1043,7 @@ sign_in_cb (GObject      *object,
       return;
     }
 
-  if (!take_tokens (self, state->username, node, &error))
+  if (!take_tokens (self, state->username, answer, &error))
     g_task_return_error (task, g_steal_pointer (&error));
   else
     g_task_return_boolean (task, TRUE);
@@ -1094,17 +1089,7 @@ tessera_client_sign_up_async (TesseraClient       *self,
 
   body = credentials (username, password);
   request_async (self, "POST", "/signup", body, 0, tessera_client_sign_up_async,
-                 cancellable, transform_cb,
-                 route_task (self, tessera_client_sign_up_async, cancellable, callback, user_data));
-}
-
-static gboolean
-propagate_node_boolean (GAsyncResult  *result,
-                        GError       **error)
-{
-  g_autoptr(JsonNode) node = g_task_propagate_pointer (G_TASK (result), error);
-
-  return node != NULL;
+                 cancellable, callback, user_data);
 }
 
 gboolean
@@ -1114,7 +1099,7 @@ tessera_client_sign_up_finish (TesseraClient  *self,
 {
   g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
 
-  return propagate_node_boolean (result, error);
+  return request_finish_boolean (result, error);
 }
 
 /**
@@ -1173,12 +1158,12 @@ refresh_done_cb (GObject      *object,
 {
   TesseraClient *self = TESSERA_CLIENT (object);
   g_autoptr(GPtrArray) waiters = NULL;
-  g_autoptr(JsonNode) node = NULL;
+  g_autoptr(JsonObject) answer = NULL;
   g_autoptr(GError) error = NULL;
   gboolean ok;
 
-  node = request_finish (self, result, &error);
-  ok = node != NULL && take_tokens (self, self->username, node, &error);
+  answer = request_finish (result, &error);
+  ok = answer != NULL && take_tokens (self, self->username, answer, &error);
 
   if (!ok && (g_error_matches (error, TESSERA_CLIENT_ERROR, TESSERA_CLIENT_ERROR_UNAUTHORIZED) ||
               g_error_matches (error, TESSERA_CLIENT_ERROR, TESSERA_CLIENT_ERROR_INVALID) ||
@@ -1280,14 +1265,14 @@ sign_out_cb (GObject      *object,
 {
   TesseraClient *self = TESSERA_CLIENT (object);
   g_autoptr(GTask) task = user_data;
-  g_autoptr(JsonNode) node = NULL;
   g_autoptr(GError) error = NULL;
+  gboolean ok;
 
-  node = request_finish (self, result, &error);
+  ok = request_finish_boolean (result, &error);
   forget_session (self, FALSE);
 
   /* A session the server no longer knows is signed out all the same. */
-  if (node == NULL && !g_error_matches (error, TESSERA_CLIENT_ERROR, TESSERA_CLIENT_ERROR_UNAUTHORIZED))
+  if (!ok && !g_error_matches (error, TESSERA_CLIENT_ERROR, TESSERA_CLIENT_ERROR_UNAUTHORIZED))
     g_task_return_error (task, g_steal_pointer (&error));
   else
     g_task_return_boolean (task, TRUE);
@@ -1391,8 +1376,7 @@ tessera_client_create_upload_async (TesseraClient       *self,
     json_object_set_string_member (body, "sha256", sha256);
 
   request_async (self, "POST", "/images", body, REQUEST_AUTH, tessera_client_create_upload_async,
-                 cancellable, transform_cb,
-                 route_task (self, tessera_client_create_upload_async, cancellable, callback, user_data));
+                 cancellable, callback, user_data);
 }
 
 /**
@@ -1412,13 +1396,11 @@ tessera_client_create_upload_finish (TesseraClient  *self,
                                      gboolean       *duplicate,
                                      GError        **error)
 {
-  g_autoptr(JsonNode) node = NULL;
-  JsonObject *object;
+  g_autoptr(JsonObject) object = NULL;
 
   g_return_val_if_fail (g_task_is_valid (result, self), NULL);
 
-  if (!(node = g_task_propagate_pointer (G_TASK (result), error)) ||
-      !(object = expect_object (node, error)))
+  if (!(object = request_finish (result, error)))
     return NULL;
 
   if (duplicate != NULL)
@@ -1432,7 +1414,7 @@ tessera_client_create_upload_finish (TesseraClient  *self,
       return NULL;
     }
 
-  return json_object_ref (object);
+  return g_steal_pointer (&object);
 }
 
 /**
@@ -1491,8 +1473,7 @@ tessera_client_list_images_async (TesseraClient           *self,
 #undef ADD_PARAM
 
   request_async (self, "GET", path->str, NULL, REQUEST_AUTH | REQUEST_IDEMPOTENT,
-                 tessera_client_list_images_async, cancellable, transform_cb,
-                 route_task (self, tessera_client_list_images_async, cancellable, callback, user_data));
+                 tessera_client_list_images_async, cancellable, callback, user_data);
 }
 
 /**
@@ -1511,9 +1492,8 @@ tessera_client_list_images_finish (TesseraClient  *self,
                                    char          **next_cursor,
                                    GError        **error)
 {
-  g_autoptr(JsonNode) node = NULL;
+  g_autoptr(JsonObject) object = NULL;
   g_autoptr(GPtrArray) images = NULL;
-  JsonObject *object;
   JsonArray *array;
 
   g_return_val_if_fail (g_task_is_valid (result, self), NULL);
@@ -1521,8 +1501,7 @@ tessera_client_list_images_finish (TesseraClient  *self,
   if (next_cursor != NULL)
     *next_cursor = NULL;
 
-  if (!(node = g_task_propagate_pointer (G_TASK (result), error)) ||
-      !(object = expect_object (node, error)))
+  if (!(object = request_finish (result, error)))
     return NULL;
 
   if (!json_object_has_member (object, "images") ||
@@ -1552,16 +1531,13 @@ tessera_client_list_images_finish (TesseraClient  *self,
 }
 
 static TesseraImage *
-propagate_image (TesseraClient  *self,
-                 GAsyncResult   *result,
-                 GError        **error)
+image_finish (GAsyncResult  *result,
+              GError       **error)
 {
-  g_autoptr(JsonNode) node = NULL;
+  g_autoptr(JsonObject) object = NULL;
   TesseraImage *image;
-  JsonObject *object;
 
-  if (!(node = g_task_propagate_pointer (G_TASK (result), error)) ||
-      !(object = expect_object (node, error)))
+  if (!(object = request_finish (result, error)))
     return NULL;
 
   if (!(image = tessera_image_new_from_json (object)))
@@ -1596,8 +1572,7 @@ tessera_client_get_image_async (TesseraClient       *self,
 
   path = image_path (image_id, NULL);
   request_async (self, "GET", path, NULL, REQUEST_AUTH | REQUEST_IDEMPOTENT,
-                 tessera_client_get_image_async, cancellable, transform_cb,
-                 route_task (self, tessera_client_get_image_async, cancellable, callback, user_data));
+                 tessera_client_get_image_async, cancellable, callback, user_data);
 }
 
 /**
@@ -1612,7 +1587,7 @@ tessera_client_get_image_finish (TesseraClient  *self,
 {
   g_return_val_if_fail (g_task_is_valid (result, self), NULL);
 
-  return propagate_image (self, result, error);
+  return image_finish (result, error);
 }
 
 static void
@@ -1660,8 +1635,7 @@ tessera_client_update_tags_async (TesseraClient       *self,
   add_strv_member (body, "removeTags", remove_tags);
   path = image_path (image_id, NULL);
   request_async (self, "PATCH", path, body, REQUEST_AUTH | REQUEST_IDEMPOTENT,
-                 tessera_client_update_tags_async, cancellable, transform_cb,
-                 route_task (self, tessera_client_update_tags_async, cancellable, callback, user_data));
+                 tessera_client_update_tags_async, cancellable, callback, user_data);
 }
 
 /**
@@ -1676,7 +1650,7 @@ tessera_client_update_tags_finish (TesseraClient  *self,
 {
   g_return_val_if_fail (g_task_is_valid (result, self), NULL);
 
-  return propagate_image (self, result, error);
+  return image_finish (result, error);
 }
 
 /**
@@ -1706,8 +1680,7 @@ tessera_client_delete_image_async (TesseraClient       *self,
 
   path = image_path (image_id, permanent ? "?permanent=true" : NULL);
   request_async (self, "DELETE", path, NULL, REQUEST_AUTH | REQUEST_IDEMPOTENT,
-                 tessera_client_delete_image_async, cancellable, transform_cb,
-                 route_task (self, tessera_client_delete_image_async, cancellable, callback, user_data));
+                 tessera_client_delete_image_async, cancellable, callback, user_data);
 }
 
 gboolean
@@ -1717,7 +1690,7 @@ tessera_client_delete_image_finish (TesseraClient  *self,
 {
   g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
 
-  return propagate_node_boolean (result, error);
+  return request_finish_boolean (result, error);
 }
 
 /**
@@ -1745,8 +1718,7 @@ tessera_client_restore_image_async (TesseraClient       *self,
 
   path = image_path (image_id, "/restore");
   request_async (self, "POST", path, NULL, REQUEST_AUTH | REQUEST_IDEMPOTENT,
-                 tessera_client_restore_image_async, cancellable, transform_cb,
-                 route_task (self, tessera_client_restore_image_async, cancellable, callback, user_data));
+                 tessera_client_restore_image_async, cancellable, callback, user_data);
 }
 
 /**
@@ -1761,7 +1733,7 @@ tessera_client_restore_image_finish (TesseraClient  *self,
 {
   g_return_val_if_fail (g_task_is_valid (result, self), NULL);
 
-  return propagate_image (self, result, error);
+  return image_finish (result, error);
 }
 
 /**
@@ -1783,8 +1755,7 @@ tessera_client_list_tags_async (TesseraClient       *self,
   g_return_if_fail (!cancellable || G_IS_CANCELLABLE (cancellable));
 
   request_async (self, "GET", "/tags", NULL, REQUEST_AUTH | REQUEST_IDEMPOTENT,
-                 tessera_client_list_tags_async, cancellable, transform_cb,
-                 route_task (self, tessera_client_list_tags_async, cancellable, callback, user_data));
+                 tessera_client_list_tags_async, cancellable, callback, user_data);
 }
 
 /**
@@ -1797,15 +1768,13 @@ tessera_client_list_tags_finish (TesseraClient  *self,
                                  GAsyncResult   *result,
                                  GError        **error)
 {
-  g_autoptr(JsonNode) node = NULL;
+  g_autoptr(JsonObject) object = NULL;
   GPtrArray *tags;
-  JsonObject *object;
   JsonArray *array;
 
   g_return_val_if_fail (g_task_is_valid (result, self), NULL);
 
-  if (!(node = g_task_propagate_pointer (G_TASK (result), error)) ||
-      !(object = expect_object (node, error)))
+  if (!(object = request_finish (result, error)))
     return NULL;
 
   tags = g_ptr_array_new_with_free_func ((GDestroyNotify) tessera_tag_count_free);
