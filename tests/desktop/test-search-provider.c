@@ -380,6 +380,69 @@ test_activate_opens_window (void)
   g_assert_true (wait_until_no_owner (20));
 }
 
+static gboolean
+app_has_action (const char *name)
+{
+  g_autofree char *quoted = g_strdup_printf ("'%s'", name);
+  const char *args[] = { quoted, NULL };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) reply = gdbus_call ("/io/github/tessera/Tessera", "org.gtk.Actions.Describe",
+                                          args, &error);
+
+  return reply != NULL;
+}
+
+static void
+quit_app (void)
+{
+  const char *quit[] = { "quit", "[]", "{}", NULL };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) reply = NULL;
+
+  /* Once the session has resumed (see test_activate_opens_window). */
+  g_usleep (3 * G_USEC_PER_SEC);
+  reply = gdbus_call ("/io/github/tessera/Tessera", "org.gtk.Actions.Activate", quit, &error);
+  g_assert_no_error (error);
+  g_assert_true (wait_until_no_owner (20));
+}
+
+/* ActivateResult opens the viewer on the image: its window title is the
+ * image's file name. A screenshot of the screen is kept as an artifact. */
+static void
+test_activate_opens_viewer (void)
+{
+  const char *args[] = { world.dog_beach, "['dog']", "0", NULL };
+  g_autoptr(GVariant) reply = provider_call (IFACE ".ActivateResult", args);
+  const char *xdotool[] = { "timeout", "20", "xdotool", "search", "--sync", "--onlyvisible",
+                            "--name", "^beach\\.jpg$", NULL };
+  g_autofree char *shot = g_build_filename (g_getenv ("G_TEST_BUILDDIR"), "desktop",
+                                            "screenshot-search-activate.png", NULL);
+  const char *import[] = { "import", "-window", "root", shot, NULL };
+  g_autoptr(GError) error = NULL;
+  int wait_status = 0;
+
+  if (!app_has_action ("show-image"))
+    {
+      quit_app ();
+      g_test_skip ("the app has no app.show-image action yet");
+      return;
+    }
+
+  g_assert_true (g_spawn_sync (NULL, (char **) xdotool, NULL, G_SPAWN_SEARCH_PATH,
+                               NULL, NULL, NULL, NULL, &wait_status, &error));
+  g_assert_no_error (error);
+  g_assert_true (g_spawn_check_wait_status (wait_status, NULL));
+
+  g_usleep (G_USEC_PER_SEC);
+  g_assert_true (g_spawn_sync (NULL, (char **) import, NULL, G_SPAWN_SEARCH_PATH,
+                               NULL, NULL, NULL, NULL, &wait_status, &error));
+  g_assert_no_error (error);
+  g_assert_true (g_spawn_check_wait_status (wait_status, NULL));
+  g_assert_true (g_file_test (shot, G_FILE_TEST_IS_REGULAR));
+
+  quit_app ();
+}
+
 static void
 test_launch_search_opens_window (void)
 {
@@ -498,6 +561,7 @@ main (int   argc,
   g_test_add_func ("/desktop/search-provider/subsearch", test_subsearch);
   g_test_add_func ("/desktop/search-provider/result-metas", test_result_metas);
   g_test_add_func ("/desktop/search-provider/activate", test_activate_opens_window);
+  g_test_add_func ("/desktop/search-provider/activate-opens-viewer", test_activate_opens_viewer);
   g_test_add_func ("/desktop/search-provider/launch-search", test_launch_search_opens_window);
   g_test_add_func ("/desktop/search-provider/offline-idle-exit", test_offline_and_idle_exit);
   g_test_add_func ("/desktop/search-provider/accounts-and-sign-out", test_accounts_and_sign_out);
