@@ -178,11 +178,17 @@ client_error_new (TesseraClientError  code,
 }
 
 static GError *
+cancelled_error (void)
+{
+  return client_error_new (TESSERA_CLIENT_ERROR_CANCELLED, 0, 0, "Cancelled");
+}
+
+static GError *
 error_from_io (TesseraClient *self,
                const GError  *error)
 {
   if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-    return client_error_new (TESSERA_CLIENT_ERROR_CANCELLED, 0, 0, "Cancelled");
+    return cancelled_error ();
 
   return client_error_new (TESSERA_CLIENT_ERROR_OFFLINE, 0, 0,
                            "Could not reach the server at %s (%s)",
@@ -273,6 +279,16 @@ error_from_status (guint        status,
 
   return client_error_new (code, status, retry_after, "%s",
                            server_message ? server_message : fallback);
+}
+
+static GError *
+error_from_message (SoupMessage *message,
+                    GBytes      *body)
+{
+  SoupMessageHeaders *headers = soup_message_get_response_headers (message);
+
+  return error_from_status (soup_message_get_status (message), body,
+                            soup_message_headers_get_one (headers, "Retry-After"));
 }
 
 static void
@@ -786,7 +802,6 @@ request_sent_cb (GObject      *object,
   Request *request = g_task_get_task_data (task);
   g_autoptr(GBytes) body = NULL;
   g_autoptr(GError) error = NULL;
-  SoupMessageHeaders *headers;
   guint status;
 
   body = soup_session_send_and_read_finish (session, result, &error);
@@ -808,7 +823,6 @@ request_sent_cb (GObject      *object,
     }
 
   status = soup_message_get_status (request->message);
-  headers = soup_message_get_response_headers (request->message);
 
   g_debug ("%s %s -> %u", request->method, request->url, status);
 
@@ -845,8 +859,7 @@ request_sent_cb (GObject      *object,
       return;
     }
 
-  g_task_return_error (task, error_from_status (status, body,
-                                                soup_message_headers_get_one (headers, "Retry-After")));
+  g_task_return_error (task, error_from_message (request->message, body));
 }
 
 static void
@@ -1885,7 +1898,7 @@ download_return_io_error (GTask        *task,
 
   download_abort (state);
   if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-    g_task_return_error (task, client_error_new (TESSERA_CLIENT_ERROR_CANCELLED, 0, 0, "Cancelled"));
+    g_task_return_error (task, cancelled_error ());
   else
     g_task_return_error (task, client_error_new (TESSERA_CLIENT_ERROR_LOCAL, 0, 0, "%s", error->message));
   g_error_free (error);
@@ -1968,10 +1981,7 @@ download_sent_cb (GObject      *object,
   if (status < 200 || status >= 300)
     {
       g_autoptr(GBytes) body = g_input_stream_read_bytes (state->input, 4096, NULL, NULL);
-      g_task_return_error (task,
-                           error_from_status (status, body,
-                                              soup_message_headers_get_one (soup_message_get_response_headers (state->message),
-                                                                            "Retry-After")));
+      g_task_return_error (task, error_from_message (state->message, body));
       return;
     }
 
@@ -2014,7 +2024,7 @@ tessera_client_download_async (TesseraClient       *self,
   state->destination = g_object_ref (destination);
   g_task_set_task_data (task, state, (GDestroyNotify) download_free);
 
-  absolute = g_str_has_prefix (url, "/") ? g_strconcat (self->server_url, url, NULL) : g_strdup (url);
+  absolute = absolute_url (self, url);
   state->message = new_message ("GET", absolute);
   if (state->message == NULL)
     {
@@ -2166,7 +2176,7 @@ upload_posted_cb (GObject      *object,
 
       if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) ||
           g_cancellable_is_cancelled (g_task_get_cancellable (task)))
-        local = client_error_new (TESSERA_CLIENT_ERROR_CANCELLED, 0, 0, "Cancelled");
+        local = cancelled_error ();
       else if (error->domain != G_IO_ERROR && error->domain != G_RESOLVER_ERROR &&
                error->domain != G_TLS_ERROR)
         local = client_error_new (TESSERA_CLIENT_ERROR_LOCAL, 0, 0,
@@ -2180,10 +2190,7 @@ upload_posted_cb (GObject      *object,
   status = soup_message_get_status (state->message);
   if (status < 200 || status >= 300)
     {
-      g_task_return_error (task,
-                           error_from_status (status, body,
-                                              soup_message_headers_get_one (soup_message_get_response_headers (state->message),
-                                                                            "Retry-After")));
+      g_task_return_error (task, error_from_message (state->message, body));
       return;
     }
 
@@ -2201,6 +2208,7 @@ upload_post (GTask *task)
   g_autoptr(GFileInputStream) file_stream = NULL;
   g_autoptr(GInputStream) body = NULL;
   g_autoptr(GError) error = NULL;
+  g_autofree char *absolute = NULL;
   JsonObject *form, *fields;
   const char *url;
 
@@ -2233,13 +2241,8 @@ upload_post (GTask *task)
   state->prefix_length = tessera_multipart_stream_get_prefix_length (TESSERA_MULTIPART_STREAM (body));
   state->sent = 0;
 
-  if (g_str_has_prefix (url, "/"))
-    {
-      g_autofree char *absolute = g_strconcat (self->server_url, url, NULL);
-      state->message = new_message ("POST", absolute);
-    }
-  else
-    state->message = new_message ("POST", url);
+  absolute = absolute_url (self, url);
+  state->message = new_message ("POST", absolute);
 
   if (state->message == NULL)
     {
@@ -2348,7 +2351,7 @@ upload_hashed_cb (GObject      *object,
   if (!g_task_propagate_boolean (G_TASK (result), &error))
     {
       if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        g_task_return_error (task, client_error_new (TESSERA_CLIENT_ERROR_CANCELLED, 0, 0, "Cancelled"));
+        g_task_return_error (task, cancelled_error ());
       else
         {
           g_autofree char *name = g_file_get_parse_name (state->file);
