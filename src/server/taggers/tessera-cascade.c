@@ -725,17 +725,24 @@ tessera_grey_resize (const TesseraGrey *src,
 
 /* Evaluation */
 
+/* A node with its feature's rectangles resolved to offsets in this
+ * scale's integral images: one load per node in the inner loop instead of
+ * a node, then a feature (about a third of the scan's time went there).
+ * The arithmetic is unchanged, so results stay bit-exact with OpenCV. */
 typedef struct
 {
   int   ofs[MAX_RECTS][4];
   float weight[MAX_RECTS];
-  guint tilted : 1;
-} OptFeature;
+  float threshold;
+  int   left;
+  int   right;
+  int   tilted;
+} OptNode;
 
 typedef struct
 {
   const TesseraCascade *cascade;
-  const OptFeature     *features;
+  const OptNode        *nodes;
   const gint32         *sum;
   const guint32        *sqsum;
   const gint32         *tilted;
@@ -768,12 +775,11 @@ rect_offsets (const CascadeRect *r,
 #define CALC_SUM(ofs, p) ((p)[(ofs)[0]] - (p)[(ofs)[1]] - (p)[(ofs)[2]] + (p)[(ofs)[3]])
 
 static inline float
-feature_value (const Evaluator *ev,
-               int              index,
-               int              pos,
-               float            norm)
+node_value (const Evaluator *ev,
+            const OptNode   *f,
+            int              pos,
+            float            norm)
 {
-  const OptFeature *f = &ev->features[index];
   const gint32 *p = (f->tilted ? ev->tilted : ev->sum) + pos;
   float ret;
 
@@ -794,7 +800,7 @@ run_at (const Evaluator *ev,
   const TesseraCascade *c = ev->cascade;
   const CascadeStage *stages = (const CascadeStage *) (gpointer) c->stages->data;
   const CascadeTree *trees = (const CascadeTree *) (gpointer) c->trees->data;
-  const CascadeNode *nodes = (const CascadeNode *) (gpointer) c->nodes->data;
+  const OptNode *nodes = ev->nodes;
   const float *leaves = (const float *) (gpointer) c->leaves->data;
   gint32 valsum = CALC_SUM (ev->norm_ofs, ev->sum + pos);
   guint32 valsqsum = CALC_SUM (ev->norm_ofs, ev->sqsum + pos);
@@ -819,8 +825,8 @@ run_at (const Evaluator *ev,
 
           do
             {
-              const CascadeNode *node = &nodes[tree->node_ofs + idx];
-              float value = feature_value (ev, node->feature, pos, norm);
+              const OptNode *node = &nodes[tree->node_ofs + idx];
+              float value = node_value (ev, node, pos, norm);
 
               idx = value < node->threshold ? node->left : node->right;
             }
@@ -847,7 +853,7 @@ tessera_cascade_detect_raw (TesseraCascade            *self,
   g_autofree gint32 *sum = NULL;
   g_autofree guint32 *sqsum = NULL;
   g_autofree gint32 *tilted = NULL;
-  g_autofree OptFeature *opt = NULL;
+  g_autofree OptNode *opt = NULL;
   gsize buf_size;
   int max_w, max_h;
 
@@ -884,7 +890,7 @@ tessera_cascade_detect_raw (TesseraCascade            *self,
   sqsum = g_new (guint32, buf_size);
   if (self->has_tilted)
     tilted = g_new (gint32, buf_size);
-  opt = g_new0 (OptFeature, MAX (self->features->len, 1));
+  opt = g_new0 (OptNode, MAX (self->nodes->len, 1));
 
   for (guint si = 0; si < scales->len; si++)
     {
@@ -907,21 +913,25 @@ tessera_cascade_detect_raw (TesseraCascade            *self,
       tessera_grey_resize (grey, resized, sw, sh);
       tessera_integral_compute (&level, sum, sqsum, tilted);
 
-      for (guint fi = 0; fi < self->features->len; fi++)
+      for (guint ni = 0; ni < self->nodes->len; ni++)
         {
-          const CascadeFeature *f = &g_array_index (self->features, CascadeFeature, fi);
+          const CascadeNode *n = &g_array_index (self->nodes, CascadeNode, ni);
+          const CascadeFeature *f = &g_array_index (self->features, CascadeFeature, n->feature);
 
-          memset (&opt[fi], 0, sizeof opt[fi]);
-          opt[fi].tilted = f->tilted;
+          memset (&opt[ni], 0, sizeof opt[ni]);
+          opt[ni].tilted = f->tilted;
+          opt[ni].threshold = n->threshold;
+          opt[ni].left = n->left;
+          opt[ni].right = n->right;
           for (int r = 0; r < f->n_rects; r++)
             {
-              rect_offsets (&f->rects[r], f->tilted, stride, opt[fi].ofs[r]);
-              opt[fi].weight[r] = f->rects[r].weight;
+              rect_offsets (&f->rects[r], f->tilted, stride, opt[ni].ofs[r]);
+              opt[ni].weight[r] = f->rects[r].weight;
             }
         }
 
       ev.cascade = self;
-      ev.features = opt;
+      ev.nodes = opt;
       ev.sum = sum;
       ev.sqsum = sqsum;
       ev.tilted = tilted;
