@@ -795,17 +795,28 @@ test_images_create (Fixture       *f,
     g_assert_cmpuint (count_images (f, sub, NULL), ==, 1);
   }
 
-  /* Once it arrived and was processed, the same checksum is a duplicate. */
+  /* Once it arrived and was processed, the image has the checksum of the
+   * bytes stored (not the declared one, which was not theirs), and that
+   * checksum is a duplicate. */
   {
     g_autofree char *jpeg = g_build_filename (f->dir, "holiday.jpg", NULL);
     g_autoptr(JsonObject) ready = NULL;
+    g_autofree char *contents = NULL;
+    g_autofree char *real_sha256 = NULL;
+    g_autofree char *dup_body = NULL;
+    gsize length;
 
     write_jpeg (jpeg, 64, 48);
+    g_assert_true (g_file_get_contents (jpeg, &contents, &length, NULL));
+    real_sha256 = g_compute_checksum_for_data (G_CHECKSUM_SHA256, (const guchar *) contents, length);
     ready = process (f, sub, id, jpeg);
     g_assert_cmpstr (json_object_get_string_member (ready, "status"), ==, "ready");
+    g_assert_cmpstr (json_object_get_string_member (ready, "sha256"), ==, real_sha256);
+    g_assert_cmpint (json_object_get_int_member (ready, "size"), ==, length);
+
+    dup_body = g_strdup_printf ("{\"sha256\":\"%s\"}", real_sha256);
+    dup = call (f, "POST", "/images", NULL, dup_body, sub);
   }
-  dup = call (f, "POST", "/images", NULL,
-              "{\"sha256\":\"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\"}", sub);
   g_assert_cmpuint (dup->status, ==, 200);
   dup_answer = body_object (dup);
   g_assert_cmpstr (json_object_get_string_member (dup_answer, "duplicateOf"), ==, id);
