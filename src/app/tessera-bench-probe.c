@@ -7,6 +7,7 @@
 
 #include "config.h"
 
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -97,6 +98,7 @@ typedef struct
   gint64             first_cpu_ns;
   gint64             first_wait_ns;
   gint64             first_process_cpu_us;
+  gint64             first_heap_bytes;
 } Probe;
 
 static gint64
@@ -364,7 +366,24 @@ finish (Probe      *probe,
   g_string_append_printf (json, "  \"first_screen_process_cpu_ms\": %.1f,\n", probe->first_process_cpu_us / 1e3);
   g_string_append_printf (json, "  \"process_cpu_s\": %.2f,\n", process_cpu_us () / 1e6);
   g_string_append_printf (json, "  \"vm_rss_kb\": %" G_GINT64_FORMAT ",\n", status_kb ("VmRSS:"));
-  g_string_append_printf (json, "  \"vm_hwm_kb\": %" G_GINT64_FORMAT "\n}\n", status_kb ("VmHWM:"));
+  g_string_append_printf (json, "  \"vm_hwm_kb\": %" G_GINT64_FORMAT ",\n", status_kb ("VmHWM:"));
+  {
+    /* Live heap (every arena) against what malloc keeps but no longer
+     * uses: whether the peak is data or freed memory held back. */
+    struct mallinfo2 info = mallinfo2 ();
+    guint n_items = list != NULL ? g_list_model_get_n_items (G_LIST_MODEL (list)) : 0;
+
+    g_string_append_printf (json, "  \"first_screen_heap_in_use_kb\": %" G_GINT64_FORMAT ",\n",
+                            probe->first_heap_bytes / 1024);
+    g_string_append_printf (json, "  \"heap_in_use_kb\": %zu,\n", info.uordblks / 1024);
+    g_string_append_printf (json, "  \"heap_free_kept_kb\": %zu,\n", info.fordblks / 1024);
+    g_string_append_printf (json, "  \"heap_mmapped_kb\": %zu,\n", info.hblkhd / 1024);
+    g_string_append_printf (json, "  \"heap_in_use_per_image_bytes\": %.0f,\n",
+                            n_items > 0 ? ((double) info.uordblks - probe->first_heap_bytes) / n_items : 0.0);
+    malloc_trim (0);
+    g_string_append_printf (json, "  \"vm_rss_after_malloc_trim_kb\": %" G_GINT64_FORMAT "\n}\n",
+                            status_kb ("VmRSS:"));
+  }
 
   if (!g_file_set_contents (probe->path, json->str, json->len, &error))
     g_warning ("Could not write the bench results: %s", error->message);
@@ -489,6 +508,7 @@ on_after_paint (GdkFrameClock *frame_clock,
           probe->first_screen_tiles = n_visible;
           probe->first_screen_hwm_kb = status_kb ("VmHWM:");
           probe->first_process_cpu_us = process_cpu_us ();
+          probe->first_heap_bytes = (gint64) mallinfo2 ().uordblks;
           thread_schedstat (&probe->first_cpu_ns, &probe->first_wait_ns);
           if (probe->screenshot_path != NULL)
             {
