@@ -829,10 +829,13 @@ request_sent_cb (GObject      *object,
   if (status == 401 && (request->flags & REQUEST_AUTH) && !request->refreshed &&
       self->refresh_token != NULL)
     {
+      GCancellable *cancellable = g_task_get_cancellable (task);
+
+      /* Not in the same call as g_steal_pointer (&task): the order in which
+       * arguments are evaluated is unspecified. */
       request->refreshed = TRUE;
       g_clear_pointer (&self->token, g_free);
-      ensure_refresh_async (self, g_task_get_cancellable (task),
-                            request_refreshed_cb, g_steal_pointer (&task));
+      ensure_refresh_async (self, cancellable, request_refreshed_cb, g_steal_pointer (&task));
       return;
     }
 
@@ -2313,9 +2316,12 @@ upload_created_cb (GObject      *object,
        * duplicate: remove it once and upload afresh. */
       if (g_strcmp0 (status, "uploading") == 0 && !state->stale_removed)
         {
+          GCancellable *cancellable = g_task_get_cancellable (task);
+          g_autofree char *stale_id = g_strdup (original);
+
           state->stale_removed = TRUE;
           g_clear_pointer (&state->answer, json_object_unref);
-          tessera_client_delete_image_async (self, original, TRUE, g_task_get_cancellable (task),
+          tessera_client_delete_image_async (self, stale_id, TRUE, cancellable,
                                              upload_stale_deleted_cb, g_steal_pointer (&task));
           return;
         }
