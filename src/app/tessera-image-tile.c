@@ -138,7 +138,18 @@ static void
 decode (TesseraImageTile *self,
         GBytes           *bytes)
 {
-  tessera_texture_decode_async (bytes, self->cancellable, decode_cb, g_object_ref (self));
+  int scale = gtk_widget_get_scale_factor (GTK_WIDGET (self));
+  int width = gtk_widget_get_width (GTK_WIDGET (self->overlay));
+  int height = gtk_widget_get_height (GTK_WIDGET (self->overlay));
+
+  /* At the size it is drawn, so that no frame scales it (the cairo
+   * renderer would, on every frame). Before the first allocation, the
+   * size asked for. */
+  if (width <= 0 || height <= 0)
+    gtk_widget_get_size_request (GTK_WIDGET (self->overlay), &width, &height);
+
+  tessera_texture_decode_async (bytes, width * scale, height * scale,
+                                self->cancellable, decode_cb, g_object_ref (self));
 }
 
 static void

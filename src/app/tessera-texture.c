@@ -30,6 +30,8 @@ is_webp (const guint8 *data,
  * instead of converting them. */
 static GdkTexture *
 decode_webp (GBytes  *bytes,
+             int      width,
+             int      height,
              GError **error)
 {
   gsize size;
@@ -45,8 +47,33 @@ decode_webp (GBytes  *bytes,
       config.input.width > 16384 || config.input.height > 16384)
     goto fail;
 
-  stride = (gsize) config.input.width * 4;
-  length = stride * config.input.height;
+  if (width > 0 && height > 0 &&
+      (width < config.input.width || height < config.input.height))
+    {
+      /* Cover: the centre of the image at the aspect of the target, then
+       * scaled to it, so that drawing it scales nothing. */
+      double scale = MAX ((double) width / config.input.width,
+                          (double) height / config.input.height);
+      int crop_width = MIN (config.input.width, (int) (width / scale + 0.5));
+      int crop_height = MIN (config.input.height, (int) (height / scale + 0.5));
+
+      config.options.use_cropping = 1;
+      config.options.crop_left = (config.input.width - crop_width) / 2;
+      config.options.crop_top = (config.input.height - crop_height) / 2;
+      config.options.crop_width = crop_width;
+      config.options.crop_height = crop_height;
+      config.options.use_scaling = 1;
+      config.options.scaled_width = width;
+      config.options.scaled_height = height;
+    }
+  else
+    {
+      width = config.input.width;
+      height = config.input.height;
+    }
+
+  stride = (gsize) width * 4;
+  length = stride * height;
   pixels = g_malloc (length);
 
   config.output.colorspace = G_BYTE_ORDER == G_LITTLE_ENDIAN ? MODE_bgrA : MODE_Argb;
@@ -58,8 +85,7 @@ decode_webp (GBytes  *bytes,
     goto fail;
 
   pixel_bytes = g_bytes_new_take (g_steal_pointer (&pixels), length);
-  return gdk_memory_texture_new (config.input.width, config.input.height,
-                                 GDK_MEMORY_DEFAULT, pixel_bytes, stride);
+  return gdk_memory_texture_new (width, height, GDK_MEMORY_DEFAULT, pixel_bytes, stride);
 
 fail:
   g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
@@ -84,9 +110,23 @@ tessera_texture_new_from_bytes (GBytes  *bytes,
 
   data = g_bytes_get_data (bytes, &size);
   if (is_webp (data, size))
-    return decode_webp (bytes, error);
+    return decode_webp (bytes, 0, 0, error);
 
   return gdk_texture_new_from_bytes (bytes, error);
+}
+
+typedef struct
+{
+  GBytes *bytes;
+  int     width;
+  int     height;
+} Decode;
+
+static void
+decode_free (Decode *decode)
+{
+  g_bytes_unref (decode->bytes);
+  g_free (decode);
 }
 
 static void
@@ -95,10 +135,16 @@ decode_thread (GTask        *task,
                gpointer      task_data,
                GCancellable *cancellable)
 {
+  Decode *decode = task_data;
   GError *error = NULL;
   GdkTexture *texture;
+  gsize size;
+  const guint8 *data = g_bytes_get_data (decode->bytes, &size);
 
-  texture = tessera_texture_new_from_bytes (task_data, &error);
+  if (is_webp (data, size))
+    texture = decode_webp (decode->bytes, decode->width, decode->height, &error);
+  else
+    texture = gdk_texture_new_from_bytes (decode->bytes, &error);
   if (texture == NULL)
     g_task_return_error (task, error);
   else
@@ -108,23 +154,34 @@ decode_thread (GTask        *task,
 /**
  * tessera_texture_decode_async:
  *
+ * @width: the size to draw it at, or 0 for its own
+ * @height: the size to draw it at, or 0 for its own
+ *
  * Decodes @bytes on a worker thread, for images too large to decode while
- * a frame waits.
+ * a frame waits. With a size, a WebP is cropped to its aspect (as
+ * %GTK_CONTENT_FIT_COVER shows it) and scaled down to it while decoding.
  */
 void
 tessera_texture_decode_async (GBytes              *bytes,
+                              int                  width,
+                              int                  height,
                               GCancellable        *cancellable,
                               GAsyncReadyCallback  callback,
                               gpointer             user_data)
 {
   g_autoptr(GTask) task = NULL;
+  Decode *decode;
 
   g_return_if_fail (bytes != NULL);
   g_return_if_fail (!cancellable || G_IS_CANCELLABLE (cancellable));
 
   task = g_task_new (NULL, cancellable, callback, user_data);
   g_task_set_source_tag (task, tessera_texture_decode_async);
-  g_task_set_task_data (task, g_bytes_ref (bytes), (GDestroyNotify) g_bytes_unref);
+  decode = g_new0 (Decode, 1);
+  decode->bytes = g_bytes_ref (bytes);
+  decode->width = width;
+  decode->height = height;
+  g_task_set_task_data (task, decode, (GDestroyNotify) decode_free);
   g_task_run_in_thread (task, decode_thread);
 }
 

@@ -12,6 +12,8 @@ G_BEGIN_DECLS
 GdkTexture *tessera_texture_new_from_bytes (GBytes               *bytes,
                                             GError              **error);
 void        tessera_texture_decode_async   (GBytes               *bytes,
+                                            int                   width,
+                                            int                   height,
                                             GCancellable         *cancellable,
                                             GAsyncReadyCallback   callback,
                                             gpointer              user_data);

@@ -281,7 +281,7 @@ fetch_cb (GObject      *object,
       return;
     }
 
-  tessera_texture_decode_async (bytes, self->cancellable, decode_cb, g_object_ref (self));
+  tessera_texture_decode_async (bytes, 0, 0, self->cancellable, decode_cb, g_object_ref (self));
 }
 
 static void

@@ -1235,6 +1235,7 @@ rebuild_chips (TesseraWindow *self)
       g_autofree char *accessible = g_strdup_printf (_("Remove filter %s"), tag);
 
       gtk_widget_add_css_class (chip, "tag-chip");
+      gtk_widget_set_valign (chip, GTK_ALIGN_CENTER);
       gtk_widget_add_css_class (button, "flat");
       gtk_widget_add_css_class (button, "circular");
       gtk_widget_set_tooltip_text (button, accessible);
