@@ -2,9 +2,10 @@
  *
  * One real tessera-server for the whole program and one user story in
  * order: errors in the sign-in dialog, creating an account, a restart that
- * resumes the stored session, uploads by drop, the tag filter, the viewer,
- * delete and undo, the trash, sign out. Run inside run-with-keyring.sh
- * (private D-Bus session, unlocked gnome-keyring, temporary HOME) under
+ * resumes the stored session, uploads by drop, the viewer, the tag filter,
+ * delete and undo and the trash, offline and back, paste, sign out, and
+ * "This computer". Run by run-ui-test.sh (a private D-Bus session that
+ * activates nothing, an unlocked gnome-keyring, a temporary HOME) under
  * xvfb-run. Every step saves a screenshot under G_TEST_BUILDDIR.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
