@@ -694,17 +694,18 @@ token_is_fresh (TesseraClient *self)
          (self->token_expires_at == 0 || g_get_monotonic_time () < self->token_expires_at);
 }
 
+/* The end of the backoff: the delay passed or the request was cancelled,
+ * whichever came first. Both wake this one callback of one source, which
+ * then either completes the task or sends the next attempt. */
 static gboolean
 request_retry_cb (gpointer user_data)
 {
   GTask *task = user_data;
 
-  if (g_task_return_error_if_cancelled (task))
-    return G_SOURCE_REMOVE;
-
-  /* request_send() takes a reference; the source's own is dropped when
-   * the source is destroyed. */
-  request_send (g_object_ref (task));
+  if (g_cancellable_is_cancelled (g_task_get_cancellable (task)))
+    g_task_return_error (task, cancelled_error ());
+  else
+    request_send (g_object_ref (task));
 
   return G_SOURCE_REMOVE;
 }
@@ -714,6 +715,8 @@ request_maybe_retry (GTask *task)
 {
   TesseraClient *self = g_task_get_source_object (task);
   Request *request = g_task_get_task_data (task);
+  GCancellable *cancellable = g_task_get_cancellable (task);
+  g_autoptr(GSource) source = NULL;
   guint delay;
 
   if (!(request->flags & REQUEST_IDEMPOTENT) || request->attempt >= self->max_retries)
@@ -728,8 +731,18 @@ request_maybe_retry (GTask *task)
   g_debug ("Retrying %s %s in %u ms (attempt %u)",
            request->method, request->url, delay, request->attempt);
 
-  g_timeout_add_full (G_PRIORITY_DEFAULT, delay, request_retry_cb,
-                      g_object_ref (task), g_object_unref);
+  /* The task's one reference while it waits is this source's: a
+   * cancellation dispatches the same source early rather than racing it. */
+  source = g_timeout_source_new (delay);
+  if (cancellable != NULL)
+    {
+      g_autoptr(GSource) cancelled = g_cancellable_source_new (cancellable);
+
+      g_source_set_dummy_callback (cancelled);
+      g_source_add_child_source (source, cancelled);
+    }
+  g_source_set_callback (source, request_retry_cb, g_object_ref (task), g_object_unref);
+  g_source_attach (source, g_task_get_context (task));
 
   return TRUE;
 }
@@ -804,14 +817,9 @@ request_sent_cb (GObject      *object,
   g_autoptr(GError) error = NULL;
   guint status;
 
+  /* Attempts follow one another: this is the answer to the only one in
+   * flight, request->message. */
   body = soup_session_send_and_read_finish (session, result, &error);
-
-  /* Only the message of the latest attempt may complete the request. */
-  if (soup_session_get_async_result_message (session, result) != request->message)
-    {
-      g_warning ("Ignoring the answer to a superseded attempt at %s %s", request->method, request->url);
-      return;
-    }
 
   if (body == NULL)
     {

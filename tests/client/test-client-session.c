@@ -188,6 +188,41 @@ test_offline (void)
 }
 
 static gboolean
+cancel_cb (gpointer user_data)
+{
+  gint64 *cancelled_at = g_object_get_data (user_data, "cancelled-at");
+
+  *cancelled_at = g_get_monotonic_time ();
+  g_cancellable_cancel (user_data);
+
+  return G_SOURCE_REMOVE;
+}
+
+static void
+test_cancel_during_backoff (void)
+{
+  /* Nothing listens there, so the request spends its time waiting between
+   * attempts (up to 5 s each). A cancellation ends the wait at once, with
+   * the library's own error, and completes the request exactly once. */
+  g_autoptr(TesseraClient) client = tessera_client_new ("http://127.0.0.1:9");
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GBytes) bytes = NULL;
+  g_autoptr(GError) error = NULL;
+  gint64 cancelled_at = 0;
+
+  tessera_client_set_max_retries (client, 10);
+  g_object_set_data (G_OBJECT (cancellable), "cancelled-at", &cancelled_at);
+  g_timeout_add (1500, cancel_cb, cancellable);
+  CLIENT_TEST_WAIT (result, tessera_client_fetch_async, client, "http://127.0.0.1:9/object", cancellable);
+  bytes = tessera_client_fetch_finish (client, result, &error);
+  g_assert_null (bytes);
+  g_assert_error (error, TESSERA_CLIENT_ERROR, TESSERA_CLIENT_ERROR_CANCELLED);
+  g_assert_cmpint (cancelled_at, >, 0);
+  g_assert_cmpint (g_get_monotonic_time () - cancelled_at, <, G_USEC_PER_SEC / 2);
+}
+
+static gboolean
 start_server_cb (gpointer user_data)
 {
   g_autoptr(GError) error = NULL;
@@ -382,6 +417,7 @@ main (int   argc,
   g_test_add_func ("/client/session/unrefreshable", test_unrefreshable);
   g_test_add_func ("/client/session/offline", test_offline);
   g_test_add_func ("/client/session/retries", test_retries);
+  g_test_add_func ("/client/session/cancel-during-backoff", test_cancel_during_backoff);
   g_test_add_func ("/client/session/keyring", test_keyring);
   g_test_add_func ("/client/session/no-secret-service", test_no_secret_service);
 
