@@ -29,6 +29,7 @@ typedef struct
   TesseraClient  *client;
   TesseraAccount *account;
   GCancellable   *cancellable;
+  GAsyncResult   *result;       /* of the last WAIT, until the next */
   gboolean        json;
   gboolean        interrupted;
 
@@ -127,21 +128,27 @@ store_result_cb (GObject      *object,
   *out = g_object_ref (result);
 }
 
-static GAsyncResult *
-wait_for (GAsyncResult **result)
+static GAsyncResult **
+result_slot (void)
 {
-  while (*result == NULL)
-    g_main_context_iteration (NULL, TRUE);
+  g_clear_object (&cli.result);
 
-  return *result;
+  return &cli.result;
 }
 
+static GAsyncResult *
+wait_for (void)
+{
+  while (cli.result == NULL)
+    g_main_context_iteration (NULL, TRUE);
+
+  return cli.result;
+}
+
+/* Calls @call_async and waits for it; evaluates to its result, which the
+ * caller's _finish borrows and the next WAIT (or the end) drops. */
 #define WAIT(call_async, ...) \
-  ({ \
-    GAsyncResult *_result = NULL; \
-    call_async (__VA_ARGS__, store_result_cb, &_result); \
-    wait_for (&_result); \
-  })
+  (call_async (__VA_ARGS__, store_result_cb, result_slot ()), wait_for ())
 
 static gboolean
 sigint_cb (gpointer user_data)
@@ -1332,6 +1339,7 @@ tessera_cli_run (int   argc,
   g_source_remove (sigterm);
   if (cli.client != NULL)
     g_signal_handlers_disconnect_by_data (cli.client, NULL);
+  g_clear_object (&cli.result);
   g_clear_object (&cli.client);
   g_clear_object (&cli.account);
   g_clear_object (&cli.cancellable);
