@@ -568,24 +568,48 @@ print_image (TesseraImage *image)
     }
 }
 
+typedef void           (*ImageAsync)  (TesseraClient       *client,
+                                       const char          *image_id,
+                                       GCancellable        *cancellable,
+                                       GAsyncReadyCallback  callback,
+                                       gpointer             user_data);
+typedef TesseraImage * (*ImageFinish) (TesseraClient       *client,
+                                       GAsyncResult        *result,
+                                       GError             **error);
+
+/* The start of the commands that take one image id and call one route
+ * that answers the image. */
 static int
-cmd_show (char **args)
+call_on_image (char          **args,
+               const char     *command,
+               ImageAsync      call_async,
+               ImageFinish     call_finish,
+               TesseraImage  **image)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(TesseraImage) image = NULL;
   int status;
 
   if (g_strv_length (args) != 1)
-    return usage_error ("show takes one image id");
+    return usage_error ("%s takes one image id", command);
   if ((status = setup_client (TRUE)) != 0)
     return status;
 
-  image = tessera_client_get_image_finish (cli.client,
-                                           WAIT (tessera_client_get_image_async, cli.client,
-                                                 args[0], cli.cancellable),
-                                           &error);
-  if (image == NULL)
+  *image = call_finish (cli.client, WAIT (call_async, cli.client, args[0], cli.cancellable), &error);
+  if (*image == NULL)
     return fail (error);
+
+  return TESSERA_CLI_EXIT_OK;
+}
+
+static int
+cmd_show (char **args)
+{
+  g_autoptr(TesseraImage) image = NULL;
+  int status;
+
+  if ((status = call_on_image (args, "show", tessera_client_get_image_async,
+                               tessera_client_get_image_finish, &image)) != 0)
+    return status;
 
   print_image (image);
 
@@ -681,21 +705,12 @@ cmd_rm (char **args)
 static int
 cmd_restore (char **args)
 {
-  g_autoptr(GError) error = NULL;
   g_autoptr(TesseraImage) image = NULL;
   int status;
 
-  if (g_strv_length (args) != 1)
-    return usage_error ("restore takes one image id");
-  if ((status = setup_client (TRUE)) != 0)
+  if ((status = call_on_image (args, "restore", tessera_client_restore_image_async,
+                               tessera_client_restore_image_finish, &image)) != 0)
     return status;
-
-  image = tessera_client_restore_image_finish (cli.client,
-                                               WAIT (tessera_client_restore_image_async, cli.client,
-                                                     args[0], cli.cancellable),
-                                               &error);
-  if (image == NULL)
-    return fail (error);
 
   if (cli.json)
     print_image (image);
@@ -761,17 +776,9 @@ cmd_download (char **args)
   const char *url;
   int status;
 
-  if (g_strv_length (args) != 1)
-    return usage_error ("download takes one image id");
-  if ((status = setup_client (TRUE)) != 0)
+  if ((status = call_on_image (args, "download", tessera_client_get_image_async,
+                               tessera_client_get_image_finish, &image)) != 0)
     return status;
-
-  image = tessera_client_get_image_finish (cli.client,
-                                           WAIT (tessera_client_get_image_async, cli.client,
-                                                 args[0], cli.cancellable),
-                                           &error);
-  if (image == NULL)
-    return fail (error);
 
   url = cli.thumbnail ? tessera_image_get_thumbnail_url (image) : tessera_image_get_file_url (image);
   if (url == NULL)
@@ -814,7 +821,6 @@ cmd_download (char **args)
 
 typedef struct
 {
-  TesseraUploadQueue *queue;
   GPtrArray          *items;      /* ours, in order */
   gboolean            tty;
   guint               drawn_lines;
@@ -1061,7 +1067,6 @@ cmd_upload (char **args)
   /* The queue resumes whatever an interrupted run left behind. */
   queue = tessera_upload_queue_new (cli.client, g_getenv ("TESSERA_UPLOAD_STATE"));
   tessera_upload_queue_set_max_jobs (queue, cli.jobs);
-  upload.queue = queue;
   upload.items = g_ptr_array_new_with_free_func (g_object_unref);
   upload.tty = !cli.json && !cli.quiet && isatty (STDERR_FILENO);
 
