@@ -405,7 +405,7 @@ tessera_sigv4_credential_scope (const char *date_stamp,
   g_return_val_if_fail (region != NULL, NULL);
   g_return_val_if_fail (service != NULL, NULL);
 
-  return g_strdup_printf ("%s/%s/%s/" TERMINATOR, date_stamp, region, service);
+  return g_strconcat (date_stamp, "/", region, "/", service, "/" TERMINATOR, NULL);
 }
 
 gboolean
@@ -433,8 +433,19 @@ tessera_sigv4_secure_equal (const char *a,
 static char *
 canonical_uri_s3 (const char *path)
 {
-  g_auto(GStrv) segments = g_strsplit (path, "/", -1);
-  GString *out = g_string_new (NULL);
+  g_auto(GStrv) segments = NULL;
+  GString *out;
+  const char *p;
+
+  /* Nothing to decode or encode (an encoded key, as every pre-signed URL
+   * of ours has): the path is its own canonical form. */
+  for (p = path; *p != '\0' && (*p == '/' || is_unreserved ((guchar) *p)); p++)
+    ;
+  if (*p == '\0' && path[0] == '/')
+    return g_strdup (path);
+
+  segments = g_strsplit (path, "/", -1);
+  out = g_string_new (NULL);
 
   for (guint i = 0; segments[i] != NULL; i++)
     {
@@ -842,9 +853,8 @@ join_canonical_request (const char *method,
                         const char *signed_headers,
                         const char *payload_hash)
 {
-  return g_strdup_printf ("%s\n%s\n%s\n%s\n%s\n%s",
-                          method, canonical_uri, canonical_query,
-                          canonical_headers, signed_headers, payload_hash);
+  return g_strconcat (method, "\n", canonical_uri, "\n", canonical_query, "\n",
+                      canonical_headers, "\n", signed_headers, "\n", payload_hash, NULL);
 }
 
 /**
@@ -895,8 +905,8 @@ tessera_sigv4_string_to_sign (const char *amz_date,
   g_return_val_if_fail (canonical_request != NULL, NULL);
 
   hash = g_compute_checksum_for_string (G_CHECKSUM_SHA256, canonical_request, -1);
-  return g_strdup_printf (TESSERA_SIGV4_ALGORITHM "\n%s\n%s\n%s",
-                          amz_date, credential_scope, hash);
+  return g_strconcat (TESSERA_SIGV4_ALGORITHM "\n", amz_date, "\n", credential_scope, "\n",
+                      hash, NULL);
 }
 
 static GBytes *
@@ -1033,20 +1043,150 @@ params_dup_time (const TesseraSigv4Params *params)
   return g_date_time_new_now_utc ();
 }
 
-/* Fills in canonical_request, string_to_sign and signature of @result. */
+/* The signing key depends only on the secret, the day, the region and the
+ * service, and costs four HMACs: a listing page pre-signs ~150 URLs with
+ * the same one. Each thread keeps the last key it derived. */
+typedef struct
+{
+  char   *secret;
+  char   *date_stamp;
+  char   *region;
+  char   *service;
+  GBytes *key;
+  GHmac  *hmac;      /* keyed with key, nothing hashed: copied per signature */
+} SigningKeyCache;
+
+static void
+signing_key_cache_clear (SigningKeyCache *cache)
+{
+  if (cache->secret != NULL)
+    memset (cache->secret, 0, strlen (cache->secret));
+  g_clear_pointer (&cache->secret, g_free);
+  g_clear_pointer (&cache->date_stamp, g_free);
+  g_clear_pointer (&cache->region, g_free);
+  g_clear_pointer (&cache->service, g_free);
+  g_clear_pointer (&cache->key, g_bytes_unref);
+  g_clear_pointer (&cache->hmac, g_hmac_unref);
+}
+
+static void
+signing_key_cache_free (gpointer data)
+{
+  signing_key_cache_clear (data);
+  g_free (data);
+}
+
+static GPrivate signing_key_cache = G_PRIVATE_INIT (signing_key_cache_free);
+
+/* (transfer full): an HMAC keyed with the signing key, to update with the
+ * string to sign; the key's pads are hashed once per key, not per URL. */
+static GHmac *
+signing_hmac_cached (const char *secret_access_key,
+                     const char *date_stamp,
+                     const char *region,
+                     const char *service)
+{
+  SigningKeyCache *cache = g_private_get (&signing_key_cache);
+
+  if (cache == NULL)
+    {
+      cache = g_new0 (SigningKeyCache, 1);
+      g_private_set (&signing_key_cache, cache);
+    }
+
+  if (cache->key == NULL
+      || strcmp (cache->date_stamp, date_stamp) != 0
+      || strcmp (cache->region, region) != 0
+      || strcmp (cache->service, service) != 0
+      || strcmp (cache->secret, secret_access_key) != 0)
+    {
+      signing_key_cache_clear (cache);
+      gconstpointer key_data;
+      gsize key_length;
+
+      cache->key = tessera_sigv4_signing_key (secret_access_key, date_stamp, region, service);
+      key_data = g_bytes_get_data (cache->key, &key_length);
+      cache->hmac = g_hmac_new (G_CHECKSUM_SHA256, key_data, key_length);
+      cache->secret = g_strdup (secret_access_key);
+      cache->date_stamp = g_strdup (date_stamp);
+      cache->region = g_strdup (region);
+      cache->service = g_strdup (service);
+    }
+
+  return g_hmac_copy (cache->hmac);
+}
+
+/* "Now" as X-Amz-Date and its date stamp, formatted once a second per
+ * thread rather than through a GDateTime for every URL. */
+typedef struct
+{
+  gint64 second;
+  char   amz_date[17];    /* 20261125T061500Z */
+  char   date_stamp[9];   /* 20261125 */
+} NowCache;
+
+static GPrivate now_cache = G_PRIVATE_INIT (g_free);
+
+static void
+params_dup_stamps (const TesseraSigv4Params  *params,
+                   char                     **amz_date,
+                   char                     **date_stamp)
+{
+  NowCache *cache;
+  gint64 second;
+
+  if (params->time != NULL)
+    {
+      *amz_date = tessera_sigv4_amz_date (params->time);
+      *date_stamp = tessera_sigv4_date_stamp (params->time);
+      return;
+    }
+
+  cache = g_private_get (&now_cache);
+  if (cache == NULL)
+    {
+      cache = g_new0 (NowCache, 1);
+      cache->second = -1;
+      g_private_set (&now_cache, cache);
+    }
+
+  second = g_get_real_time () / G_USEC_PER_SEC;
+  if (second != cache->second)
+    {
+      g_autoptr(GDateTime) time = g_date_time_new_from_unix_utc (second);
+      g_autofree char *amz = tessera_sigv4_amz_date (time);
+      g_autofree char *stamp = tessera_sigv4_date_stamp (time);
+
+      g_strlcpy (cache->amz_date, amz, sizeof cache->amz_date);
+      g_strlcpy (cache->date_stamp, stamp, sizeof cache->date_stamp);
+      cache->second = second;
+    }
+
+  *amz_date = g_strdup (cache->amz_date);
+  *date_stamp = g_strdup (cache->date_stamp);
+}
+
+/* Fills in string_to_sign and signature of @result. */
 static void
 sign_canonical_request (TesseraSigv4Result       *result,
                         const TesseraSigv4Params *params,
                         const char               *date_stamp,
                         const char               *scope)
 {
-  g_autoptr(GBytes) key = NULL;
+  g_autoptr(GHmac) hmac = NULL;
+  g_autoptr(GBytes) digest = NULL;
+  guint8 bytes[32];
+  gsize length = sizeof bytes;
 
   result->string_to_sign = tessera_sigv4_string_to_sign (result->amz_date, scope,
                                                          result->canonical_request);
-  key = tessera_sigv4_signing_key (params->secret_access_key, date_stamp,
-                                   params->region, params->service);
-  result->signature = tessera_sigv4_signature (key, result->string_to_sign);
+  hmac = signing_hmac_cached (params->secret_access_key, date_stamp,
+                              params->region, params->service);
+  g_hmac_update (hmac, (const guchar *) result->string_to_sign, strlen (result->string_to_sign));
+  g_hmac_get_digest (hmac, bytes, &length);
+  g_assert (length == sizeof bytes);
+  digest = g_bytes_new (bytes, length);
+  result->signature = hex_encode (digest);
 }
 
 /**
@@ -1131,7 +1271,6 @@ tessera_sigv4_presign (TesseraSigv4Request      *request,
                        guint                     expires_seconds)
 {
   g_autoptr(TesseraSigv4Result) result = NULL;
-  g_autoptr(GDateTime) time = NULL;
   g_autoptr(GPtrArray) headers = NULL;
   g_autoptr(GString) query = NULL;
   g_autofree char *date_stamp = NULL;
@@ -1148,11 +1287,9 @@ tessera_sigv4_presign (TesseraSigv4Request      *request,
   g_return_val_if_fail (expires_seconds >= 1 && expires_seconds <= TESSERA_SIGV4_MAX_EXPIRES, NULL);
 
   result = g_new0 (TesseraSigv4Result, 1);
-  time = params_dup_time (params);
-  result->amz_date = tessera_sigv4_amz_date (time);
-  date_stamp = tessera_sigv4_date_stamp (time);
+  params_dup_stamps (params, &result->amz_date, &date_stamp);
   scope = tessera_sigv4_credential_scope (date_stamp, params->region, params->service);
-  credential = g_strdup_printf ("%s/%s", params->access_key_id, scope);
+  credential = g_strconcat (params->access_key_id, "/", scope, NULL);
   expires = g_strdup_printf ("%u", expires_seconds);
   sign_token = params->session_token != NULL
                && !(params->flags & TESSERA_SIGV4_OMIT_SESSION_TOKEN);
@@ -1171,7 +1308,23 @@ tessera_sigv4_presign (TesseraSigv4Request      *request,
     append_query_param (query, "X-Amz-Security-Token", params->session_token);
 
   uri = tessera_sigv4_canonical_uri (request->path, params->flags);
-  canonical_query = tessera_sigv4_canonical_query (query->str);
+  if (request->query[0] == '\0')
+    {
+      /* Only our parameters, already encoded as the canonical query
+       * encodes them: it is them in name order, without a parse and sort. */
+      GString *sorted = g_string_sized_new (query->len);
+
+      append_query_param (sorted, "X-Amz-Algorithm", TESSERA_SIGV4_ALGORITHM);
+      append_query_param (sorted, "X-Amz-Credential", credential);
+      append_query_param (sorted, "X-Amz-Date", result->amz_date);
+      append_query_param (sorted, "X-Amz-Expires", expires);
+      if (sign_token)
+        append_query_param (sorted, "X-Amz-Security-Token", params->session_token);
+      append_query_param (sorted, "X-Amz-SignedHeaders", result->signed_headers);
+      canonical_query = g_string_free (sorted, FALSE);
+    }
+  else
+    canonical_query = tessera_sigv4_canonical_query (query->str);
   result->canonical_request = join_canonical_request (request->method, uri, canonical_query,
                                                       canonical_headers,
                                                       result->signed_headers,
@@ -1184,6 +1337,59 @@ tessera_sigv4_presign (TesseraSigv4Request      *request,
   result->query = g_string_free (g_steal_pointer (&query), FALSE);
 
   return g_steal_pointer (&result);
+}
+
+/* The common case without a URI parser: `http[s]://name[:port]/path` with
+ * a lower-case host name or IPv4 address, a port without leading zeros and
+ * a path of unreserved characters, `/` and `%XX` (an encoded key), no
+ * query. Anything else (IPv6, user info, upper case...) goes through GUri.
+ * Sets @scheme_end, @host (as the client sends it: no default port) and
+ * @path (in @url). */
+static gboolean
+split_simple_url (const char  *url,
+                  gsize       *scheme_length,
+                  char       **host,
+                  const char **path)
+{
+  const char *authority;
+  const char *colon = NULL;
+  const char *p;
+  gboolean https;
+
+  if (g_str_has_prefix (url, "http://"))
+    https = FALSE;
+  else if (g_str_has_prefix (url, "https://"))
+    https = TRUE;
+  else
+    return FALSE;
+
+  authority = url + (https ? strlen ("https://") : strlen ("http://"));
+  for (p = authority; *p != '/'; p++)
+    {
+      if (*p == ':' && colon == NULL && p > authority)
+        colon = p;
+      else if (colon != NULL ? !g_ascii_isdigit (*p)
+                             : !(g_ascii_islower (*p) || g_ascii_isdigit (*p) || *p == '.' || *p == '-'))
+        return FALSE;
+    }
+  if (p == authority || (colon != NULL && (p - colon < 2 || colon[1] == '0')))
+    return FALSE;
+
+  *path = p;
+  for (; *p != '\0'; p++)
+    if (!(is_unreserved ((guchar) *p) || *p == '/' ||
+          (*p == '%' && g_ascii_isxdigit (p[1]) && g_ascii_isxdigit (p[2]))))
+      return FALSE;
+
+  *scheme_length = https ? strlen ("https") : strlen ("http");
+  if (colon != NULL &&
+      ((!https && *path - colon == 3 && strncmp (colon, ":80", 3) == 0) ||
+       (https && *path - colon == 4 && strncmp (colon, ":443", 4) == 0)))
+    *host = g_strndup (authority, colon - authority);
+  else
+    *host = g_strndup (authority, *path - authority);
+
+  return TRUE;
 }
 
 /**
@@ -1219,6 +1425,24 @@ tessera_sigv4_presign_url (const char                *method,
                    TESSERA_SIGV4_MAX_EXPIRES, expires_seconds);
       return NULL;
     }
+
+  {
+    gsize scheme_length;
+    const char *simple_path;
+
+    /* Every URL of a listing takes this path: ~150 per page. */
+    if (split_simple_url (url, &scheme_length, &host, &simple_path))
+      {
+        request = tessera_sigv4_request_new (method, simple_path, NULL);
+        tessera_sigv4_request_add_header (request, "Host", host);
+        if (params->flags & TESSERA_SIGV4_S3_URI)
+          tessera_sigv4_request_set_payload_hash (request, TESSERA_SIGV4_UNSIGNED_PAYLOAD);
+        result = tessera_sigv4_presign (request, params, expires_seconds);
+
+        return g_strdup_printf ("%.*s://%s%s?%s", (int) scheme_length, url, host,
+                                request->path, result->query);
+      }
+  }
 
   uri = g_uri_parse (url, G_URI_FLAGS_ENCODED, error);
   if (uri == NULL)

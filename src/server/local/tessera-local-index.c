@@ -120,14 +120,21 @@ column_dup (sqlite3_stmt *stmt,
 static JsonNode *
 parse_json (const char *text)
 {
-  g_autoptr(JsonParser) parser = NULL;
+  /* One parser per thread: a listing parses two small documents per row,
+   * and making a parser (a GObject) costs more than parsing them. */
+  static GPrivate parsers = G_PRIVATE_INIT (g_object_unref);
+  JsonParser *parser = g_private_get (&parsers);
   g_autoptr(GError) error = NULL;
   JsonNode *root;
 
   if (text == NULL)
     return NULL;
 
-  parser = json_parser_new_immutable ();
+  if (parser == NULL)
+    {
+      parser = json_parser_new_immutable ();
+      g_private_set (&parsers, parser);
+    }
   if (!json_parser_load_from_data (parser, text, -1, &error))
     {
       g_warning ("Stored JSON is not valid: %s", error->message);

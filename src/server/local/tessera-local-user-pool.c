@@ -62,7 +62,16 @@ struct _TesseraLocalUserPool
 
   TesseraRateLimiter           *user_failures;
   TesseraRateLimiter           *address_failures;
+
+  /* ID tokens whose signature verified, exactly as sent: a client sends
+   * the same token with every request for an hour, and libjwt parses our
+   * PEM key again for every verification. The claims are still checked
+   * on every use (expiry included). Bounded: emptied when full. */
+  GMutex                        verified_lock;
+  GHashTable                   *verified;
 };
+
+#define VERIFIED_MAX 256
 
 static void user_pool_iface_init (TesseraUserPoolInterface *iface);
 
@@ -1038,6 +1047,8 @@ tessera_local_user_pool_finalize (GObject *object)
   g_clear_pointer (&self->dummy_hash, g_free);
   g_clear_pointer (&self->user_failures, tessera_rate_limiter_free);
   g_clear_pointer (&self->address_failures, tessera_rate_limiter_free);
+  g_clear_pointer (&self->verified, g_hash_table_unref);
+  g_mutex_clear (&self->verified_lock);
   tessera_local_user_pool_settings_clear (&self->settings);
 
   G_OBJECT_CLASS (tessera_local_user_pool_parent_class)->finalize (object);
@@ -1055,6 +1066,32 @@ tessera_local_user_pool_class_init (TesseraLocalUserPoolClass *klass)
 static void
 tessera_local_user_pool_init (TesseraLocalUserPool *self)
 {
+  g_mutex_init (&self->verified_lock);
+  self->verified = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+}
+
+static gboolean
+signature_verified (TesseraLocalUserPool *self,
+                    const char           *token)
+{
+  gboolean found;
+
+  g_mutex_lock (&self->verified_lock);
+  found = g_hash_table_contains (self->verified, token);
+  g_mutex_unlock (&self->verified_lock);
+
+  return found;
+}
+
+static void
+remember_verified (TesseraLocalUserPool *self,
+                   const char           *token)
+{
+  g_mutex_lock (&self->verified_lock);
+  if (g_hash_table_size (self->verified) >= VERIFIED_MAX)
+    g_hash_table_remove_all (self->verified);
+  g_hash_table_add (self->verified, g_strdup (token));
+  g_mutex_unlock (&self->verified_lock);
 }
 
 /**
@@ -1248,11 +1285,15 @@ tessera_local_user_pool_verify (TesseraLocalUserPool  *self,
       || signature_len != KEY_BITS / 8)
     return unauthorized (error, "Invalid token signature");
 
-  if (jwt_decode (&jwt, token, (const unsigned char *) self->public_pem,
-                  (int) self->public_pem_len) != 0
-      || jwt == NULL
-      || jwt_get_alg (jwt) != JWT_ALG_RS256)
-    return unauthorized (error, "Invalid token signature");
+  if (!signature_verified (self, token))
+    {
+      if (jwt_decode (&jwt, token, (const unsigned char *) self->public_pem,
+                      (int) self->public_pem_len) != 0
+          || jwt == NULL
+          || jwt_get_alg (jwt) != JWT_ALG_RS256)
+        return unauthorized (error, "Invalid token signature");
+      remember_verified (self, token);
+    }
 
   /* The claims are ours from here on; read them strictly all the same. */
   if (!get_time (claims, "exp", &exp) || !get_time (claims, "iat", &iat))
