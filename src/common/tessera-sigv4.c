@@ -1343,7 +1343,7 @@ tessera_sigv4_presign (TesseraSigv4Request      *request,
  * a lower-case host name or IPv4 address, a port without leading zeros and
  * a path of unreserved characters, `/` and `%XX` (an encoded key), no
  * query. Anything else (IPv6, user info, upper case...) goes through GUri.
- * Sets @scheme_end, @host (as the client sends it: no default port) and
+ * Sets @scheme_length, @host (as the client sends it: no default port) and
  * @path (in @url). */
 static gboolean
 split_simple_url (const char  *url,

@@ -73,6 +73,12 @@ struct _TesseraLocalUserPool
 
 #define VERIFIED_MAX 256
 
+/* Argon2id (t=2, m=64 MiB: libsodium's "interactive" limits, as
+ * hash_password() uses) of a random password nobody kept. */
+#define DUMMY_HASH \
+  "$argon2id$v=19$m=65536,t=2,p=1$bB7zlhHmHaIv9eNiS/haYw$" \
+  "C9hClqSQa9bcemvIwrlbhZTbGCiiSTVc49jBpXzABzA"
+
 static void user_pool_iface_init (TesseraUserPoolInterface *iface);
 
 G_DEFINE_FINAL_TYPE_WITH_CODE (TesseraLocalUserPool, tessera_local_user_pool, G_TYPE_OBJECT,
@@ -1110,6 +1116,7 @@ tessera_local_user_pool_new (TesseraLocalDb                      *db,
 {
   g_autoptr(TesseraLocalUserPool) self = NULL;
   g_autofree char *dummy_password = NULL;
+  static const char dummy_hash[crypto_pwhash_STRBYTES] = DUMMY_HASH;
 
   g_return_val_if_fail (TESSERA_IS_LOCAL_DB (db), NULL);
   g_return_val_if_fail (key_path != NULL, NULL);
@@ -1150,10 +1157,22 @@ tessera_local_user_pool_new (TesseraLocalDb                      *db,
   if (!load_key (self, key_path, error))
     return NULL;
 
-  dummy_password = tessera_random_token (16);
-  self->dummy_hash = hash_password (dummy_password, error);
-  if (self->dummy_hash == NULL)
-    return NULL;
+  /* Hashing a dummy password here would cost Argon2id's 64 MiB at every
+   * start, for a hash nobody needs until a sign-in with an unknown name.
+   * A fixed one made with the same parameters costs the same to verify;
+   * its password was random and thrown away, and it is only ever verified
+   * for a name that does not exist, so knowing it would not help. Made
+   * anew only if hash_password()'s parameters ever change. */
+  if (crypto_pwhash_str_needs_rehash (dummy_hash, crypto_pwhash_OPSLIMIT_INTERACTIVE,
+                                      crypto_pwhash_MEMLIMIT_INTERACTIVE) == 0)
+    self->dummy_hash = g_strdup (dummy_hash);
+  else
+    {
+      dummy_password = tessera_random_token (16);
+      self->dummy_hash = hash_password (dummy_password, error);
+      if (self->dummy_hash == NULL)
+        return NULL;
+    }
 
   return g_steal_pointer (&self);
 }
