@@ -381,13 +381,20 @@ page_cb (GObject      *object,
       const char *id = tessera_image_get_id (image);
       gboolean after_start = first || start_id == NULL ||
                              compare_keys (start_created_at, start_id, created_at, id) < 0;
-      gboolean before_end = next_cursor == NULL ||
+      gboolean before_end;
+
+      /* The list is in order: what comes before the page's range can stay.
+       * Stopping here keeps a page of a long list from walking all of it. */
+      if (!after_start)
+        break;
+
+      before_end = next_cursor == NULL ||
                             (last != NULL &&
                              compare_keys (created_at, id,
                                            tessera_image_get_created_at (last),
                                            tessera_image_get_id (last)) <= 0);
 
-      if (after_start && before_end && !g_hash_table_contains (seen, id))
+      if (before_end && !g_hash_table_contains (seen, id))
         {
           remove_at (self, i - 1);
           removed++;
