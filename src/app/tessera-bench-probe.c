@@ -93,6 +93,8 @@ typedef struct
   GArray            *work_us;         /* gint64: before-paint .. after-paint */
   GArray            *cpu_us;          /* gint64: main thread on a CPU, per paint interval */
   GArray            *wait_us;         /* gint64: main thread runnable but waiting */
+  GArray            *new_items;       /* gint64: images the list gained, per paint interval */
+  guint              last_n_items;
   gint64             last_cpu_ns;
   gint64             last_wait_ns;
   gint64             first_cpu_ns;
@@ -347,6 +349,11 @@ finish (Probe      *probe,
   append_stats (json, "frame_work", probe->work_us);
   append_stats (json, "interval_main_thread_cpu", probe->cpu_us);
   append_stats (json, "interval_main_thread_runqueue_wait", probe->wait_us);
+  g_string_append (json, "  \"interval_new_items\": [");
+  for (guint i = 0; i < probe->new_items->len; i++)
+    g_string_append_printf (json, "%s%" G_GINT64_FORMAT, i == 0 ? "" : ",",
+                            g_array_index (probe->new_items, gint64, i));
+  g_string_append (json, "],\n");
   {
     guint worst = 0;
 
@@ -544,13 +551,24 @@ on_after_paint (GdkFrameClock *frame_clock,
     thread_schedstat (&cpu_ns, &wait_ns);
     if (probe->last_paint_us != 0)
       {
+        TesseraImageList *list = tessera_window_get_image_list (TESSERA_WINDOW (probe->window));
+        guint n_items = list != NULL ? g_list_model_get_n_items (G_LIST_MODEL (list)) : 0;
         gint64 delta = now - probe->last_paint_us;
         gint64 cpu = (cpu_ns - probe->last_cpu_ns) / 1000;
         gint64 wait = (wait_ns - probe->last_wait_ns) / 1000;
+        gint64 gained = (gint64) n_items - probe->last_n_items;
 
         g_array_append_val (probe->paint_us, delta);
         g_array_append_val (probe->cpu_us, cpu);
         g_array_append_val (probe->wait_us, wait);
+        g_array_append_val (probe->new_items, gained);
+        probe->last_n_items = n_items;
+      }
+    else
+      {
+        TesseraImageList *list = tessera_window_get_image_list (TESSERA_WINDOW (probe->window));
+
+        probe->last_n_items = list != NULL ? g_list_model_get_n_items (G_LIST_MODEL (list)) : 0;
       }
     probe->last_paint_us = now;
     probe->last_cpu_ns = cpu_ns;
@@ -631,6 +649,7 @@ tessera_bench_probe_attach (GtkWidget *window)
   probe->work_us = g_array_new (FALSE, FALSE, sizeof (gint64));
   probe->cpu_us = g_array_new (FALSE, FALSE, sizeof (gint64));
   probe->wait_us = g_array_new (FALSE, FALSE, sizeof (gint64));
+  probe->new_items = g_array_new (FALSE, FALSE, sizeof (gint64));
 
   probe->grid = find_descendant (window, GTK_TYPE_GRID_VIEW);
   if (probe->grid != NULL)
