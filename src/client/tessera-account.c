@@ -49,7 +49,7 @@ tessera_account_get_schema (void)
     {
       { "server", SECRET_SCHEMA_ATTRIBUTE_STRING },
       { "username", SECRET_SCHEMA_ATTRIBUTE_STRING },
-      { "NULL", 0 },
+      { NULL, 0 },
     },
   };
 
