@@ -32,8 +32,7 @@ struct _TesseraImageList
   gboolean       trashed;
   guint          page_size;
 
-  char          *cursor;
-  gboolean       has_more;
+  char          *cursor;       /* the next page's; NULL on the last */
   gboolean       started;
   gboolean       loading;
   char          *error_message;
@@ -267,7 +266,7 @@ list_model_get_item (GListModel *model,
   /* A view asking for the last rows is a view scrolling to the end: fetch
    * the next page, from an idle since models must not change inside
    * get_item(). */
-  if (self->has_more && !self->loading && self->load_more_source == 0 &&
+  if (self->cursor != NULL && !self->loading && self->load_more_source == 0 &&
       position + MAX (self->page_size / 4, 1) >= self->items->len)
     self->load_more_source = g_idle_add (load_more_idle_cb, self);
 
@@ -292,17 +291,6 @@ set_loading (TesseraImageList *self,
     {
       self->loading = loading;
       g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_LOADING]);
-    }
-}
-
-static void
-set_has_more (TesseraImageList *self,
-              gboolean          has_more)
-{
-  if (self->has_more != has_more)
-    {
-      self->has_more = has_more;
-      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_HAS_MORE]);
     }
 }
 
@@ -339,6 +327,7 @@ page_cb (GObject      *object,
   g_autofree char *start_created_at = NULL;
   g_autofree char *start_id = NULL;
   TesseraImage *last;
+  gboolean had_more;
   guint removed = 0;
 
   g_free (request);
@@ -411,9 +400,11 @@ page_cb (GObject      *object,
       self->range_id = g_strdup (tessera_image_get_id (last));
     }
 
+  had_more = self->cursor != NULL;
   g_free (self->cursor);
   self->cursor = g_steal_pointer (&next_cursor);
-  set_has_more (self, self->cursor != NULL);
+  if (had_more != (self->cursor != NULL))
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_HAS_MORE]);
   set_loading (self, FALSE);
 }
 
@@ -475,7 +466,7 @@ tessera_image_list_load_more (TesseraImageList *self)
     return;
   if (!self->started)
     fetch_page (self, TRUE);
-  else if (self->has_more)
+  else if (self->cursor != NULL)
     fetch_page (self, FALSE);
 }
 
@@ -581,7 +572,7 @@ tessera_image_list_get_property (GObject    *object,
     case PROP_TRASHED: g_value_set_boolean (value, self->trashed); break;
     case PROP_PAGE_SIZE: g_value_set_uint (value, self->page_size); break;
     case PROP_LOADING: g_value_set_boolean (value, self->loading); break;
-    case PROP_HAS_MORE: g_value_set_boolean (value, self->has_more); break;
+    case PROP_HAS_MORE: g_value_set_boolean (value, self->cursor != NULL); break;
     case PROP_ERROR_MESSAGE: g_value_set_string (value, self->error_message); break;
     case PROP_N_ITEMS: g_value_set_uint (value, self->items->len); break;
     default:
@@ -755,7 +746,7 @@ tessera_image_list_get_has_more (TesseraImageList *self)
 {
   g_return_val_if_fail (TESSERA_IS_IMAGE_LIST (self), FALSE);
 
-  return self->has_more;
+  return self->cursor != NULL;
 }
 
 const char *
