@@ -25,12 +25,15 @@ struct _TesseraImageTile
   GCancellable           *cancellable;
   char                   *loaded_url;
   gulong                  notify_handler;
+  gboolean                selection_mode;
+  gboolean                selected;
 
   /* Template children */
   GtkOverlay             *overlay;
   GtkStack               *stack;
   GtkPicture             *picture;
   GtkWidget              *badge;
+  GtkCheckButton         *check;
   GtkImage               *badge_icon;
   GtkLabel               *badge_label;
 };
@@ -40,6 +43,8 @@ G_DEFINE_FINAL_TYPE (TesseraImageTile, tessera_image_tile, GTK_TYPE_WIDGET)
 enum {
   PROP_0,
   PROP_IMAGE,
+  PROP_SELECTION_MODE,
+  PROP_SELECTED,
   N_PROPS
 };
 
@@ -282,6 +287,28 @@ tessera_image_tile_set_size (TesseraImageTile *self,
 }
 
 static void
+update_check (TesseraImageTile *self)
+{
+  gtk_widget_set_visible (GTK_WIDGET (self->check), self->selection_mode);
+  gtk_check_button_set_active (self->check, self->selected);
+}
+
+static void
+set_flag (TesseraImageTile *self,
+          gboolean         *flag,
+          gboolean          value,
+          int               prop)
+{
+  value = !!value;
+  if (*flag == value)
+    return;
+
+  *flag = value;
+  update_check (self);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[prop]);
+}
+
+static void
 tessera_image_tile_dispose (GObject *object)
 {
   TesseraImageTile *self = TESSERA_IMAGE_TILE (object);
@@ -320,6 +347,12 @@ tessera_image_tile_get_property (GObject    *object,
     case PROP_IMAGE:
       g_value_set_object (value, self->image);
       break;
+    case PROP_SELECTION_MODE:
+      g_value_set_boolean (value, self->selection_mode);
+      break;
+    case PROP_SELECTED:
+      g_value_set_boolean (value, self->selected);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -337,6 +370,12 @@ tessera_image_tile_set_property (GObject      *object,
     {
     case PROP_IMAGE:
       tessera_image_tile_set_image (self, g_value_get_object (value));
+      break;
+    case PROP_SELECTION_MODE:
+      set_flag (self, &self->selection_mode, g_value_get_boolean (value), PROP_SELECTION_MODE);
+      break;
+    case PROP_SELECTED:
+      set_flag (self, &self->selected, g_value_get_boolean (value), PROP_SELECTED);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -357,6 +396,13 @@ tessera_image_tile_class_init (TesseraImageTileClass *klass)
   properties[PROP_IMAGE] =
     g_param_spec_object ("image", NULL, NULL, TESSERA_TYPE_IMAGE,
                          G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  /* Selection mode shows a check on every tile, ticked when selected. */
+  properties[PROP_SELECTION_MODE] =
+    g_param_spec_boolean ("selection-mode", NULL, NULL, FALSE,
+                          G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_SELECTED] =
+    g_param_spec_boolean ("selected", NULL, NULL, FALSE,
+                          G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
@@ -367,6 +413,7 @@ tessera_image_tile_class_init (TesseraImageTileClass *klass)
   gtk_widget_class_bind_template_child (widget_class, TesseraImageTile, stack);
   gtk_widget_class_bind_template_child (widget_class, TesseraImageTile, picture);
   gtk_widget_class_bind_template_child (widget_class, TesseraImageTile, badge);
+  gtk_widget_class_bind_template_child (widget_class, TesseraImageTile, check);
   gtk_widget_class_bind_template_child (widget_class, TesseraImageTile, badge_icon);
   gtk_widget_class_bind_template_child (widget_class, TesseraImageTile, badge_label);
 }

@@ -747,6 +747,8 @@ on_tile_setup (GtkSignalListItemFactory *factory,
 
   tessera_image_tile_set_size (TESSERA_IMAGE_TILE (tile),
                                g_settings_get_uint (self->settings, "thumbnail-size"));
+  g_object_bind_property (self, "selection-mode", tile, "selection-mode", G_BINDING_SYNC_CREATE);
+  g_object_bind_property (list_item, "selected", tile, "selected", G_BINDING_SYNC_CREATE);
   gtk_list_item_set_child (list_item, tile);
 }
 
