@@ -86,8 +86,16 @@ screenshot (GtkWidget  *widget,
   g_autofree char *path = g_build_filename (g_getenv ("G_TEST_BUILDDIR"), file, NULL);
   g_autoptr(GError) error = NULL;
 
-  settle ();
-  tessera_screenshot_save (widget, path, &error);
+  /* A frame in flight (a cross-fade, a popover mapping) can leave the
+   * widget with nothing drawn for a moment: capture it once it has. */
+  for (guint attempt = 0; attempt < 10; attempt++)
+    {
+      settle ();
+      g_clear_error (&error);
+      if (tessera_screenshot_save (widget, path, &error))
+        break;
+      g_test_message ("Screenshot %s not taken yet: %s", name, error->message);
+    }
   g_assert_no_error (error);
   g_test_message ("Screenshot: %s", path);
 }
