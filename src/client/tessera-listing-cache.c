@@ -652,3 +652,26 @@ tessera_listing_cache_filter (TesseraListingCache *self,
 
   return g_strv_builder_end (builder);
 }
+
+/**
+ * tessera_listing_cache_dup_ids:
+ * @max_results: at most this many ids, 0 for all
+ *
+ * What the app shows when it starts without the server.
+ *
+ * Returns: (transfer full): the ids of the cached images, newest first
+ */
+GStrv
+tessera_listing_cache_dup_ids (TesseraListingCache *self,
+                               guint                max_results)
+{
+  g_autoptr(GStrvBuilder) builder = NULL;
+
+  g_return_val_if_fail (TESSERA_IS_LISTING_CACHE (self), NULL);
+
+  builder = g_strv_builder_new ();
+  for (guint i = 0; i < self->entries->len && (max_results == 0 || i < max_results); i++)
+    g_strv_builder_add (builder, g_array_index (self->entries, Entry, i).id);
+
+  return g_strv_builder_end (builder);
+}

@@ -45,5 +45,7 @@ GStrv                tessera_listing_cache_filter              (TesseraListingCa
                                                                 const char * const  *image_ids,
                                                                 const char * const  *terms,
                                                                 guint                max_results);
+GStrv                tessera_listing_cache_dup_ids             (TesseraListingCache *self,
+                                                                guint                max_results);
 
 G_END_DECLS
