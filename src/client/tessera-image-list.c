@@ -36,6 +36,7 @@ struct _TesseraImageList
   gboolean       started;
   gboolean       loading;
   char          *error_message;
+  gboolean       showing_cached; /* until a page arrives */
   /* The last key of the range loaded so far, (created-at, id). */
   char          *range_created_at;
   char          *range_id;
@@ -344,6 +345,19 @@ page_cb (GObject      *object,
     }
 
   set_error_message (self, NULL);
+
+  /* The server answers again: its listing replaces the cached one. */
+  if (self->showing_cached)
+    {
+      guint n = self->items->len;
+
+      self->showing_cached = FALSE;
+      g_hash_table_remove_all (self->by_id);
+      g_ptr_array_set_size (self->items, 0);
+      g_list_model_items_changed (G_LIST_MODEL (self), 0, n, 0);
+      if (n > 0)
+        notify_n_items (self);
+    }
 
   /* The range this page speaks for starts after the last one loaded. */
   if (!first)
@@ -747,6 +761,58 @@ tessera_image_list_get_has_more (TesseraImageList *self)
   g_return_val_if_fail (TESSERA_IS_IMAGE_LIST (self), FALSE);
 
   return self->cursor != NULL;
+}
+
+/**
+ * tessera_image_list_show_cached:
+ * @images: (element-type TesseraImage): images from a cache, newest first
+ *
+ * Shows @images, in their order, in place of what the list holds, until a
+ * page arrives from the server: that page's listing replaces them all. For
+ * a start without the server (tessera_image_list_get_error_message() set).
+ */
+void
+tessera_image_list_show_cached (TesseraImageList *self,
+                                GPtrArray        *images)
+{
+  guint n_before;
+
+  g_return_if_fail (TESSERA_IS_IMAGE_LIST (self));
+  g_return_if_fail (images != NULL);
+
+  n_before = self->items->len;
+  g_hash_table_remove_all (self->by_id);
+  g_ptr_array_set_size (self->items, 0);
+
+  for (guint i = 0; i < images->len; i++)
+    {
+      TesseraImage *image = g_ptr_array_index (images, i);
+
+      if (!matches_filter (self, image) ||
+          g_hash_table_contains (self->by_id, tessera_image_get_id (image)))
+        continue;
+      g_ptr_array_add (self->items, g_object_ref (image));
+      g_hash_table_insert (self->by_id, (gpointer) tessera_image_get_id (image), image);
+    }
+
+  self->showing_cached = self->items->len > 0;
+  g_list_model_items_changed (G_LIST_MODEL (self), 0, n_before, self->items->len);
+  if (n_before != self->items->len)
+    notify_n_items (self);
+}
+
+/**
+ * tessera_image_list_get_showing_cached:
+ *
+ * Returns: whether the list shows images from tessera_image_list_show_cached()
+ *   that no page from the server has replaced yet
+ */
+gboolean
+tessera_image_list_get_showing_cached (TesseraImageList *self)
+{
+  g_return_val_if_fail (TESSERA_IS_IMAGE_LIST (self), FALSE);
+
+  return self->showing_cached;
 }
 
 const char *

@@ -42,5 +42,8 @@ gboolean            tessera_image_list_remove            (TesseraImageList   *se
                                                           const char         *image_id);
 void                tessera_image_list_upsert            (TesseraImageList   *self,
                                                           TesseraImage       *image);
+void                tessera_image_list_show_cached       (TesseraImageList   *self,
+                                                          GPtrArray          *images);
+gboolean            tessera_image_list_get_showing_cached (TesseraImageList  *self);
 
 G_END_DECLS
