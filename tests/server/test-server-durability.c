@@ -309,6 +309,65 @@ test_dead_letter (void)
   g_assert_nonnull (strstr (letters, id));
 }
 
+/* Waits until @id's job has been taken (status processing) and kills the
+ * server in the middle of it. */
+static void
+kill_mid_job (TesseraTestServer *server,
+              TesseraTestUser   *user,
+              const char        *id)
+{
+  gint64 deadline = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;
+
+  for (;;)
+    {
+      g_autoptr(JsonObject) now = tessera_test_server_wait_for_status (server, user, id,
+                                                                       "processing", 10);
+      g_assert_nonnull (now);
+      if (g_str_equal (json_object_get_string_member (now, "status"), "processing"))
+        break;
+      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+    }
+  g_usleep (300 * 1000);
+  tessera_test_server_kill (server);
+}
+
+static void
+test_crash_loop (void)
+{
+  g_autoptr(TesseraTestServer) server =
+    tessera_test_server_new_started (CONFIG_NO_TAGGER
+                                     "[jobs]\ndebug-delay-ms=5000\nmax-attempts=2\nretry-base=1\n");
+  g_autoptr(TesseraTestUser) alice = tessera_test_server_new_user (server, "alice");
+  g_autoptr(GBytes) data = tessera_test_make_jpeg (64, 48);
+  g_autoptr(JsonObject) image = NULL;
+  g_autofree char *id = NULL;
+  g_autofree char *letters = NULL;
+
+  g_test_summary ("A job during which the server dies every time (kill -9 mid-job, "
+                  "max-attempts times) is not run again for ever: after the last restart it "
+                  "is dead-lettered and its image ends failed with a reason");
+
+  id = tessera_test_server_upload (server, alice, "a.jpg", "image/jpeg", data, NULL);
+
+  for (guint attempt = 1; attempt <= 2; attempt++)
+    {
+      g_autoptr(GError) error = NULL;
+
+      kill_mid_job (server, alice, id);
+      tessera_test_server_start (server, &error);
+      g_assert_no_error (error);
+    }
+
+  image = tessera_test_server_wait_for_status (server, alice, id, "failed", READY_TIMEOUT_S);
+  g_assert_nonnull (image);
+  g_assert_cmpstr (json_object_get_string_member (image, "status"), ==, "failed");
+  g_assert_nonnull (json_object_get_string_member (image, "failureReason"));
+
+  tessera_test_server_stop (server);
+  letters = dead_letters (server);
+  g_assert_nonnull (strstr (letters, id));
+}
+
 static void
 test_start_memory (void)
 {
@@ -351,6 +410,7 @@ main (int   argc,
   g_test_add_func ("/server/durability/kill-during-job", test_kill_during_job);
   g_test_add_func ("/server/durability/kill-after-upload", test_kill_after_upload);
   g_test_add_func ("/server/durability/dead-letter", test_dead_letter);
+  g_test_add_func ("/server/durability/crash-loop", test_crash_loop);
   g_test_add_func ("/server/durability/start-memory", test_start_memory);
 
   return g_test_run ();

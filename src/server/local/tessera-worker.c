@@ -103,6 +103,24 @@ retry_delay_ms (TesseraWorker *self,
   return (gint64) (delay_s * 1000 * g_random_double_range (1.0, 1.25));
 }
 
+/* Its images end `failed`, visibly, not `processing` for ever. Called
+ * before the job is dead-lettered: a stop in between runs it again. */
+static void
+give_up (TesseraWorker   *self,
+         TesseraLocalJob *job,
+         const char      *key,
+         const char      *reason)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_warning ("Job %" G_GINT64_FORMAT " (%s) is dead after %u attempts: %s",
+             job->id, key ? key : "?", job->attempts, reason);
+
+  if (!tessera_api_on_object_created_gave_up (self->api, job->event, &error))
+    g_warning ("Cannot mark the images of job %" G_GINT64_FORMAT " failed: %s",
+               job->id, error->message);
+}
+
 static void
 run_job (TesseraWorker   *self,
          TesseraLocalJob *job)
@@ -113,6 +131,21 @@ run_job (TesseraWorker   *self,
   gint64 started = g_get_monotonic_time ();
 
   g_debug ("Job %" G_GINT64_FORMAT " (%s), attempt %u", job->id, key ? key : "?", job->attempts);
+
+  /* Every attempt is counted when claimed, and recover() keeps the count of
+   * one a killed server left running: a job that takes the server down each
+   * time it runs gets here past its last attempt, and is not run again. */
+  if (job->attempts > self->settings.max_attempts)
+    {
+      const char *reason = "The server stopped while processing it, every time";
+
+      give_up (self, job, key, reason);
+      if (!tessera_local_queue_fail (self->queue, job->id, reason, tessera_now_ms (),
+                                     self->settings.max_attempts, &queue_error))
+        g_warning ("Cannot record the failure of job %" G_GINT64_FORMAT ": %s",
+                   job->id, queue_error->message);
+      return;
+    }
 
   if (!g_cancellable_set_error_if_cancelled (self->cancellable, &error) &&
       tessera_api_on_object_created (self->api, job->event, self->cancellable, &error))
@@ -127,25 +160,17 @@ run_job (TesseraWorker   *self,
 
   if (g_cancellable_is_cancelled (self->cancellable))
     {
-      /* Stopped, not failed: it stays "running" and the next start's
-       * recover() runs it again, without spending an attempt. */
+      /* Stopped, not failed: back to pending without spending the attempt.
+       * Should that fail, it stays "running" and the next start's recover()
+       * runs it again. */
       g_message ("Job %" G_GINT64_FORMAT " (%s) interrupted by the shutdown", job->id, key ? key : "?");
+      if (!tessera_local_queue_release (self->queue, job->id, &queue_error))
+        g_warning ("Cannot release job %" G_GINT64_FORMAT ": %s", job->id, queue_error->message);
       return;
     }
 
   if (job->attempts >= self->settings.max_attempts)
-    {
-      g_autoptr(GError) gave_up_error = NULL;
-
-      g_warning ("Job %" G_GINT64_FORMAT " (%s) is dead after %u attempts: %s",
-                 job->id, key ? key : "?", job->attempts, error->message);
-
-      /* Its images end `failed`, visibly, not `processing` for ever. Before
-       * the job is dead-lettered: a stop in between runs it again. */
-      if (!tessera_api_on_object_created_gave_up (self->api, job->event, &gave_up_error))
-        g_warning ("Cannot mark the images of job %" G_GINT64_FORMAT " failed: %s",
-                   job->id, gave_up_error->message);
-    }
+    give_up (self, job, key, error->message);
   else
     g_message ("Job %" G_GINT64_FORMAT " (%s) failed (attempt %u of %u), will retry: %s",
                job->id, key ? key : "?", job->attempts, self->settings.max_attempts,
