@@ -16,6 +16,7 @@
 
 #include "tessera-bench-probe.h"
 #include "tessera-image-tile.h"
+#include "tessera-listing-cache.h"
 #include "tessera-preferences-window.h"
 #include "tessera-thumbnail-loader.h"
 #include "tessera-upload-row.h"
@@ -26,6 +27,7 @@
 #define POLL_MIN_SECONDS  1
 #define POLL_MAX_SECONDS  30
 #define OFFLINE_RETRY_SECONDS 15
+#define LISTING_SAVE_SECONDS  2
 #define MAX_COMPLETIONS   8
 
 typedef struct
@@ -49,6 +51,9 @@ struct _TesseraWindow
   TesseraThumbnailLoader *loader;
   TesseraUploadQueue     *upload_queue;
   GtkMultiSelection      *selection;
+  /* The last unfiltered listing, shown when the app starts offline. */
+  TesseraListingCache    *listing_cache;
+  guint                   listing_save_source;
 
   GPtrArray              *filter_tags;
   GPtrArray              *tag_counts;
@@ -1726,6 +1731,136 @@ on_thumbnail_size_changed (TesseraWindow *self)
   set_model (self);
 }
 
+/* The listing cache -------------------------------------------------- */
+
+static gboolean
+is_unfiltered (TesseraImageList *list)
+{
+  const char * const *tags = tessera_image_list_get_tags (list);
+
+  return (tags == NULL || tags[0] == NULL) &&
+         !tessera_image_list_get_untagged (list) &&
+         !tessera_image_list_get_trashed (list);
+}
+
+static gboolean
+save_listing_cb (gpointer user_data)
+{
+  TesseraWindow *self = user_data;
+  TesseraImageList *list = self->image_list;
+  g_autoptr(GPtrArray) images = NULL;
+  g_autoptr(GError) error = NULL;
+  gboolean complete;
+  guint n;
+
+  self->listing_save_source = 0;
+  if (list == NULL || self->listing_cache == NULL ||
+      !is_unfiltered (list) || tessera_image_list_get_showing_cached (list) ||
+      tessera_image_list_get_error_message (list) != NULL)
+    return G_SOURCE_REMOVE;
+
+  /* Asking the model for its last rows fetches the next page: with more
+   * to come, save all but those (a partial merge keeps the older ones). */
+  n = g_list_model_get_n_items (G_LIST_MODEL (list));
+  complete = !tessera_image_list_get_has_more (list);
+  if (!complete)
+    {
+      guint tail = MAX (tessera_image_list_get_page_size (list) / 4, 1) + 1;
+
+      n = n > tail ? n - tail : 0;
+    }
+
+  images = g_ptr_array_new_full (n, g_object_unref);
+  for (guint i = 0; i < n; i++)
+    g_ptr_array_add (images, g_list_model_get_item (G_LIST_MODEL (list), i));
+
+  tessera_listing_cache_merge (self->listing_cache, images, complete);
+  if (!tessera_listing_cache_save (self->listing_cache, &error))
+    g_warning ("Could not save the listing cache: %s", error->message);
+
+  return G_SOURCE_REMOVE;
+}
+
+/* Starting without the server: the last listing, with the thumbnails on
+ * disk, until the server answers (the image list then replaces it). */
+static void
+show_cached_listing (TesseraWindow *self)
+{
+  g_auto(GStrv) ids = NULL;
+  g_autoptr(GPtrArray) images = NULL;
+
+  ids = tessera_listing_cache_dup_ids (self->listing_cache, 0);
+  images = g_ptr_array_new_with_free_func (g_object_unref);
+
+  for (guint i = 0; ids[i] != NULL; i++)
+    {
+      g_autoptr(JsonObject) json = json_object_new ();
+      g_autofree char *thumbnail = NULL;
+      const char * const *tags = NULL;
+      const char *filename = NULL;
+      JsonArray *array;
+      TesseraImage *image;
+
+      if (!tessera_listing_cache_lookup (self->listing_cache, ids[i], &filename, &tags))
+        continue;
+
+      array = json_array_new ();
+      for (guint t = 0; tags != NULL && tags[t] != NULL; t++)
+        json_array_add_string_element (array, tags[t]);
+      json_object_set_string_member (json, "id", ids[i]);
+      json_object_set_string_member (json, "filename", filename);
+      json_object_set_string_member (json, "status", "ready");
+      json_object_set_array_member (json, "tags", array);
+      /* The thumbnail loader finds it on disk by id; the URL only says
+       * there is one. */
+      thumbnail = tessera_listing_cache_dup_thumbnail_path (self->listing_cache, ids[i]);
+      if (thumbnail != NULL)
+        {
+          g_autofree char *uri = g_filename_to_uri (thumbnail, NULL, NULL);
+
+          if (uri != NULL)
+            json_object_set_string_member (json, "thumbnailUrl", uri);
+        }
+
+      image = tessera_image_new_from_json (json);
+      if (image != NULL)
+        g_ptr_array_add (images, image);
+    }
+
+  if (images->len > 0)
+    tessera_image_list_show_cached (self->image_list, images);
+}
+
+/* A listing that arrived just before signing out or closing is kept. */
+static void
+flush_listing_save (TesseraWindow *self)
+{
+  if (self->listing_save_source != 0)
+    {
+      g_clear_handle_id (&self->listing_save_source, g_source_remove);
+      save_listing_cb (self);
+    }
+}
+
+static void
+on_gallery_loading_changed (TesseraWindow    *self,
+                            GParamSpec       *pspec,
+                            TesseraImageList *list)
+{
+  if (self->listing_cache == NULL || tessera_image_list_get_loading (list) || !is_unfiltered (list))
+    return;
+
+  if (tessera_image_list_get_error_message (list) != NULL)
+    {
+      if (g_list_model_get_n_items (G_LIST_MODEL (list)) == 0)
+        show_cached_listing (self);
+    }
+  else if (self->listing_save_source == 0)
+    {
+      self->listing_save_source = g_timeout_add_seconds (LISTING_SAVE_SECONDS, save_listing_cb, self);
+    }
+}
+
 /* Session ------------------------------------------------------------ */
 
 static TesseraImageList *
@@ -1751,6 +1886,8 @@ clear_session (TesseraWindow *self)
   self->cancellable = g_cancellable_new ();
   g_clear_handle_id (&self->poll_source, g_source_remove);
   g_clear_handle_id (&self->offline_source, g_source_remove);
+  flush_listing_save (self);
+  g_clear_object (&self->listing_cache);
   g_hash_table_remove_all (self->watched);
 
   gtk_list_box_bind_model (self->uploads_list, NULL, NULL, NULL, NULL);
@@ -1813,6 +1950,17 @@ tessera_window_set_client (TesseraWindow *self,
 
       self->loader = tessera_thumbnail_loader_new (client, cache_dir);
       self->image_list = new_list (self, FALSE);
+      self->listing_cache = tessera_listing_cache_new_for_account (tessera_client_get_server_url (client),
+                                                                   tessera_client_get_username (client));
+      if (self->listing_cache != NULL)
+        {
+          g_autoptr(GError) error = NULL;
+
+          if (!tessera_listing_cache_load (self->listing_cache, &error))
+            g_debug ("No cached listing: %s", error->message);
+          g_signal_connect_object (self->image_list, "notify::loading",
+                                   G_CALLBACK (on_gallery_loading_changed), self, G_CONNECT_SWAPPED);
+        }
       self->trash_list = new_list (self, TRUE);
       self->upload_queue = tessera_upload_queue_new (client, queue_path);
       g_settings_bind (self->settings, "upload-concurrency", self->upload_queue, "max-jobs",
@@ -2194,6 +2342,8 @@ tessera_window_init (TesseraWindow *self)
                            G_CALLBACK (on_edge_reached), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (self->settings, "changed::thumbnail-size",
                            G_CALLBACK (on_thumbnail_size_changed), self, G_CONNECT_SWAPPED);
+  /* Closing the window is not the end of the object: save now. */
+  g_signal_connect (self, "unrealize", G_CALLBACK (flush_listing_save), NULL);
 
   drop_target = gtk_drop_target_new (GDK_TYPE_FILE_LIST, GDK_ACTION_COPY);
   g_signal_connect (drop_target, "drop", G_CALLBACK (on_drop), self);

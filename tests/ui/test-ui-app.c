@@ -766,6 +766,60 @@ test_offline_banner (void)
   g_assert_cmpuint (n_images (), ==, 3);
 }
 
+static gboolean
+cold_start_offline (gpointer data)
+{
+  return tessera_window_get_offline (get_window ()) && n_images () == 3;
+}
+
+/* Started while the server is down: the last gallery from the cache, with
+ * its thumbnails, under the offline banner; the live listing replaces it
+ * when the server is back. */
+static void
+test_offline_cold_start (void)
+{
+  g_autoptr(GPtrArray) ids = g_ptr_array_new_with_free_func (g_free);
+  TesseraImageList *list;
+
+  for (guint i = 0; i < n_images (); i++)
+    g_ptr_array_add (ids, g_strdup (tessera_image_get_id (image_at (i))));
+  g_assert_cmpuint (ids->len, ==, 3);
+
+  destroy_app ();
+  tessera_test_server_stop (server);
+
+  app = new_app ();
+  g_application_activate (G_APPLICATION (app));
+  WAIT_FOR (tessera_application_get_client (app) != NULL || get_dialog () != NULL);
+  g_assert_null (get_dialog ());
+  list = tessera_window_get_image_list (get_window ());
+  if (!run_until (cold_start_offline, NULL, TIMEOUT_S))
+    g_error ("Not offline with the cached gallery: page %s, %u images, error %s, loading %d",
+             tessera_window_get_page (get_window ()), n_images (),
+             tessera_image_list_get_error_message (list), tessera_image_list_get_loading (list));
+  g_assert_true (tessera_image_list_get_showing_cached (list));
+  g_assert_cmpstr (tessera_window_get_page (get_window ()), ==, "gallery");
+  g_assert_nonnull (tessera_image_list_get_error_message (list));
+  /* Newest first, as the server listed them. */
+  for (guint i = 0; i < 3; i++)
+    g_assert_cmpstr (tessera_image_get_id (image_at (i)), ==, g_ptr_array_index (ids, i));
+  g_assert_true (run_until (thumbnails_painted, GUINT_TO_POINTER (3), TIMEOUT_S));
+  screenshot (GTK_WIDGET (get_window ()), "offline-cold-start");
+
+  tessera_test_server_restart (server, FALSE);
+  gtk_widget_activate_action (GTK_WIDGET (get_window ()), "win.reload", NULL);
+  WAIT_FOR (!tessera_window_get_offline (get_window ()) && list_settled (list));
+  g_assert_false (tessera_image_list_get_showing_cached (list));
+  g_assert_null (tessera_image_list_get_error_message (list));
+  g_assert_cmpuint (n_images (), ==, 3);
+  /* The server's objects now, with their dates. */
+  for (guint i = 0; i < 3; i++)
+    {
+      g_assert_cmpstr (tessera_image_get_id (image_at (i)), ==, g_ptr_array_index (ids, i));
+      g_assert_nonnull (tessera_image_get_created_at (image_at (i)));
+    }
+}
+
 static void
 test_paste_image (void)
 {
@@ -866,6 +920,7 @@ main (int   argc,
   g_test_add_func ("/ui/app/tag-filter", test_tag_filter);
   g_test_add_func ("/ui/app/delete-and-undo", test_delete_and_undo);
   g_test_add_func ("/ui/app/offline-banner", test_offline_banner);
+  g_test_add_func ("/ui/app/offline-cold-start", test_offline_cold_start);
   g_test_add_func ("/ui/app/paste-image", test_paste_image);
   g_test_add_func ("/ui/app/sign-out", test_sign_out);
   g_test_add_func ("/ui/app/this-computer", test_this_computer);
