@@ -402,60 +402,237 @@ create_upload_row (gpointer item,
   return tessera_upload_row_new (self->upload_queue, item);
 }
 
-static void
-add_path_recursively (TesseraWindow *self,
-                      GFile         *file,
-                      guint         *n_added,
-                      guint          depth)
+/* Walking dropped folders ------------------------------------------- */
+
+#define WALK_BATCH     64
+#define WALK_MAX_DEPTH 32
+
+/* Dropped files and folders, walked with asynchronous enumeration so that
+ * a folder of thousands of photos leaves the window responsive: files join
+ * the upload queue as each batch is read. */
+typedef struct
 {
-  g_autoptr(GFileInfo) info = NULL;
-  GFileType type;
+  TesseraWindow   *self;
+  GCancellable    *cancellable;  /* the session's: signing out stops it */
+  GQueue           pending;      /* of WalkEntry */
+  GFileEnumerator *enumerator;
+  guint            depth;        /* the enumerated folder's */
+  guint            n_added;
+  guint            n_roots;
+} Walk;
 
-  info = g_file_query_info (file, G_FILE_ATTRIBUTE_STANDARD_TYPE ","
-                                  G_FILE_ATTRIBUTE_STANDARD_NAME ","
-                                  G_FILE_ATTRIBUTE_STANDARD_IS_HIDDEN,
-                            G_FILE_QUERY_INFO_NONE, NULL, NULL);
-  type = info ? g_file_info_get_file_type (info) : G_FILE_TYPE_REGULAR;
+typedef struct
+{
+  GFile *file;
+  guint  depth;
+} WalkEntry;
 
-  if (type == G_FILE_TYPE_DIRECTORY)
+static void walk_next (Walk *walk);
+
+static void
+walk_entry_free (WalkEntry *entry)
+{
+  g_object_unref (entry->file);
+  g_free (entry);
+}
+
+static void
+walk_push (Walk  *walk,
+           GFile *file,
+           guint  depth)
+{
+  WalkEntry *entry = g_new0 (WalkEntry, 1);
+
+  entry->file = g_object_ref (file);
+  entry->depth = depth;
+  g_queue_push_tail (&walk->pending, entry);
+}
+
+static void
+walk_free (Walk *walk)
+{
+  g_queue_clear_full (&walk->pending, (GDestroyNotify) walk_entry_free);
+  g_clear_object (&walk->enumerator);
+  g_clear_object (&walk->cancellable);
+  g_clear_object (&walk->self);
+  g_free (walk);
+}
+
+static void
+walk_add (Walk  *walk,
+          GFile *file)
+{
+  tessera_upload_queue_add_file (walk->self->upload_queue, file);
+  walk->n_added++;
+}
+
+static gboolean
+looks_like_image (GFileInfo *info)
+{
+  g_autofree char *type_guess = g_content_type_guess (g_file_info_get_name (info), NULL, 0, NULL);
+  g_autofree char *mime = g_content_type_get_mime_type (type_guess);
+
+  return mime != NULL && g_str_has_prefix (mime, "image/");
+}
+
+static void
+walk_next_files_cb (GObject      *object,
+                    GAsyncResult *result,
+                    gpointer      user_data)
+{
+  Walk *walk = user_data;
+  g_autolist(GFileInfo) infos = NULL;
+  g_autoptr(GError) error = NULL;
+
+  infos = g_file_enumerator_next_files_finish (G_FILE_ENUMERATOR (object), result, &error);
+  if (g_cancellable_is_cancelled (walk->cancellable))
     {
-      g_autoptr(GFileEnumerator) enumerator = NULL;
+      walk_free (walk);
+      return;
+    }
+  if (error != NULL)
+    g_debug ("Could not read a dropped folder: %s", error->message);
 
-      /* A link loop cannot run forever. */
-      if (depth > 32)
-        return;
-
-      enumerator = g_file_enumerate_children (file,
-                                              G_FILE_ATTRIBUTE_STANDARD_NAME ","
-                                              G_FILE_ATTRIBUTE_STANDARD_IS_HIDDEN,
-                                              G_FILE_QUERY_INFO_NONE, NULL, NULL);
-      while (enumerator != NULL)
-        {
-          GFileInfo *child_info;
-          GFile *child;
-
-          if (!g_file_enumerator_iterate (enumerator, &child_info, &child, NULL, NULL) ||
-              child_info == NULL)
-            break;
-          if (g_file_info_get_is_hidden (child_info))
-            continue;
-          add_path_recursively (self, child, n_added, depth + 1);
-        }
+  if (infos == NULL)
+    {
+      g_clear_object (&walk->enumerator);
+      walk_next (walk);
       return;
     }
 
-  if (depth > 0)
+  for (GList *l = infos; l != NULL; l = l->next)
     {
-      /* Inside a folder, only what looks like an image. */
-      g_autofree char *type_guess = g_content_type_guess (g_file_info_get_name (info), NULL, 0, NULL);
-      g_autofree char *mime = g_content_type_get_mime_type (type_guess);
+      GFileInfo *info = l->data;
+      g_autoptr(GFile) child = NULL;
 
-      if (mime == NULL || !g_str_has_prefix (mime, "image/"))
-        return;
+      if (g_file_info_get_is_hidden (info))
+        continue;
+      child = g_file_enumerator_get_child (walk->enumerator, info);
+      if (g_file_info_get_file_type (info) == G_FILE_TYPE_DIRECTORY)
+        walk_push (walk, child, walk->depth + 1);
+      else if (looks_like_image (info))
+        walk_add (walk, child);
+    }
+  update_upload_status (walk->self);
+
+  g_file_enumerator_next_files_async (walk->enumerator, WALK_BATCH, G_PRIORITY_LOW,
+                                      walk->cancellable, walk_next_files_cb, walk);
+}
+
+static void
+walk_enumerate_cb (GObject      *object,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  Walk *walk = user_data;
+  g_autoptr(GError) error = NULL;
+
+  walk->enumerator = g_file_enumerate_children_finish (G_FILE (object), result, &error);
+  if (g_cancellable_is_cancelled (walk->cancellable))
+    {
+      walk_free (walk);
+      return;
+    }
+  if (walk->enumerator == NULL)
+    {
+      g_debug ("Could not open a dropped folder: %s", error->message);
+      walk_next (walk);
+      return;
     }
 
-  tessera_upload_queue_add_file (self->upload_queue, file);
-  (*n_added)++;
+  g_file_enumerator_next_files_async (walk->enumerator, WALK_BATCH, G_PRIORITY_LOW,
+                                      walk->cancellable, walk_next_files_cb, walk);
+}
+
+static void
+walk_enumerate (Walk  *walk,
+                GFile *folder,
+                guint  depth)
+{
+  walk->depth = depth;
+  g_file_enumerate_children_async (folder,
+                                   G_FILE_ATTRIBUTE_STANDARD_NAME ","
+                                   G_FILE_ATTRIBUTE_STANDARD_TYPE ","
+                                   G_FILE_ATTRIBUTE_STANDARD_IS_HIDDEN,
+                                   G_FILE_QUERY_INFO_NONE, G_PRIORITY_LOW,
+                                   walk->cancellable, walk_enumerate_cb, walk);
+}
+
+typedef struct
+{
+  Walk  *walk;
+  GFile *file;
+} WalkRoot;
+
+static void
+walk_root_info_cb (GObject      *object,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  WalkRoot *root = user_data;
+  Walk *walk = root->walk;
+  g_autoptr(GFile) file = root->file;
+  g_autoptr(GFileInfo) info = NULL;
+
+  g_free (root);
+  info = g_file_query_info_finish (G_FILE (object), result, NULL);
+  if (g_cancellable_is_cancelled (walk->cancellable))
+    {
+      walk_free (walk);
+      return;
+    }
+
+  /* A folder is walked for images; a file dropped on its own is taken
+   * whatever it is (the server says what it cannot read). */
+  if (info != NULL && g_file_info_get_file_type (info) == G_FILE_TYPE_DIRECTORY)
+    {
+      walk_enumerate (walk, file, 0);
+      return;
+    }
+
+  walk_add (walk, file);
+  update_upload_status (walk->self);
+  walk_next (walk);
+}
+
+static void
+walk_next (Walk *walk)
+{
+  WalkEntry *entry = g_queue_pop_head (&walk->pending);
+
+  if (entry == NULL)
+    {
+      g_debug ("Queued %u files for upload", walk->n_added);
+      if (walk->n_added == 0 && walk->n_roots > 0)
+        adw_toast_overlay_add_toast (walk->self->toast_overlay,
+                                     adw_toast_new (_("No images to upload there")));
+      update_upload_status (walk->self);
+      walk_free (walk);
+      return;
+    }
+
+  if (entry->depth == G_MAXUINT)
+    {
+      WalkRoot *root = g_new0 (WalkRoot, 1);
+
+      root->walk = walk;
+      root->file = g_object_ref (entry->file);
+      g_file_query_info_async (entry->file, G_FILE_ATTRIBUTE_STANDARD_TYPE,
+                               G_FILE_QUERY_INFO_NONE, G_PRIORITY_LOW,
+                               walk->cancellable, walk_root_info_cb, root);
+    }
+  else if (entry->depth <= WALK_MAX_DEPTH)   /* a link loop cannot run forever */
+    {
+      walk_enumerate (walk, entry->file, entry->depth);
+    }
+  else
+    {
+      walk_entry_free (entry);
+      walk_next (walk);
+      return;
+    }
+
+  walk_entry_free (entry);
 }
 
 /**
@@ -463,14 +640,15 @@ add_path_recursively (TesseraWindow *self,
  * @files: (array length=n_files): files or folders
  *
  * Queues @files for upload, as a drop or the file chooser does; folders
- * are walked for images.
+ * are walked for images in the background, their files joining the queue
+ * as they are found.
  */
 void
 tessera_window_upload_files (TesseraWindow  *self,
                              GFile         **files,
                              int             n_files)
 {
-  guint n_added = 0;
+  Walk *walk;
 
   g_return_if_fail (TESSERA_IS_WINDOW (self));
   g_return_if_fail (files != NULL || n_files == 0);
@@ -482,14 +660,16 @@ tessera_window_upload_files (TesseraWindow  *self,
       return;
     }
 
+  walk = g_new0 (Walk, 1);
+  walk->self = g_object_ref (self);
+  walk->cancellable = g_object_ref (self->cancellable);
+  g_queue_init (&walk->pending);
+  /* Roots are marked with G_MAXUINT: their type is not known yet. */
   for (int i = 0; i < n_files; i++)
-    add_path_recursively (self, files[i], &n_added, 0);
+    walk_push (walk, files[i], G_MAXUINT);
+  walk->n_roots = n_files;
 
-  g_debug ("Queued %u files for upload", n_added);
-  if (n_added == 0 && n_files > 0)
-    adw_toast_overlay_add_toast (self->toast_overlay,
-                                 adw_toast_new (_("No images to upload there")));
-  update_upload_status (self);
+  walk_next (walk);
 }
 
 static gboolean

@@ -457,7 +457,11 @@ test_upload_by_drop (void)
   dropped[1] = single;
   drop_files (dropped, 2);
 
+  /* The folder is walked in the background, not inside the drop. */
   queue = tessera_window_get_upload_queue (get_window ());
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (queue)), <, 4);
+  WAIT_FOR (g_list_model_get_n_items (G_LIST_MODEL (queue)) == 4);
+  settle ();
   g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (queue)), ==, 4);
 
   /* Each appears as soon as it is uploaded, then turns ready. */
