@@ -18,5 +18,6 @@ G_DECLARE_FINAL_TYPE (TesseraUploadRow, tessera_upload_row, TESSERA, UPLOAD_ROW,
 GtkWidget         *tessera_upload_row_new      (TesseraUploadQueue *queue,
                                                 TesseraUploadItem  *item);
 TesseraUploadItem *tessera_upload_row_get_item (TesseraUploadRow   *self);
+gboolean           tessera_upload_row_get_has_thumbnail (TesseraUploadRow *self);
 
 G_END_DECLS

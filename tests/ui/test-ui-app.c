@@ -20,6 +20,7 @@
 #include "tessera-image-tile.h"
 #include "tessera-screenshot.h"
 #include "tessera-signin-dialog.h"
+#include "tessera-upload-row.h"
 #include "tessera-test-server.h"
 #include "tessera-viewer.h"
 #include "tessera-window.h"
@@ -435,6 +436,17 @@ test_restart_resumes_session (void)
   WAIT_FOR (g_strcmp0 (tessera_window_get_page (get_window ()), "empty") == 0);
 }
 
+static gboolean
+upload_rows_have_thumbnails (gpointer data)
+{
+  for (GtkWidget *row = gtk_widget_get_first_child (data);
+       row != NULL;
+       row = gtk_widget_get_next_sibling (row))
+    if (!TESSERA_IS_UPLOAD_ROW (row) || !tessera_upload_row_get_has_thumbnail (TESSERA_UPLOAD_ROW (row)))
+      return FALSE;
+  return TRUE;
+}
+
 static void
 test_upload_by_drop (void)
 {
@@ -508,6 +520,9 @@ test_upload_by_drop (void)
          row = gtk_widget_get_next_sibling (row))
       n_rows++;
     g_assert_cmpuint (n_rows, ==, 5);
+    /* Each row shows a thumbnail of its file, read off the main thread. */
+    g_assert_true (run_until (upload_rows_have_thumbnails,
+                              find_descendant (popover, GTK_TYPE_LIST_BOX), TIMEOUT_S));
     screenshot (popover, "uploads-popover");
     gtk_menu_button_popdown (button);
   }
