@@ -104,14 +104,9 @@ screenshot (GtkWidget  *widget,
 static TesseraApplication *
 new_app (void)
 {
-  static guint n_apps;
   TesseraApplication *application = tessera_application_new ();
   g_autoptr(GError) error = NULL;
-  g_autofree char *id = g_strdup_printf ("%s.Test%u", APP_ID, ++n_apps);
 
-  /* A restart in the same process: the previous instance may still be
-   * finalizing, and holds its D-Bus object path until then. */
-  g_application_set_application_id (G_APPLICATION (application), id);
   /* Each test program's app is on its own, whatever else runs. */
   g_application_set_flags (G_APPLICATION (application),
                            G_APPLICATION_HANDLES_OPEN | G_APPLICATION_NON_UNIQUE);
@@ -121,17 +116,44 @@ new_app (void)
   return application;
 }
 
+static TesseraWindow *get_window (void);
+
+static gboolean
+weak_gone (gpointer data)
+{
+  return *(gpointer *) data == NULL;
+}
+
 static void
 destroy_app (void)
 {
   GList *windows;
+  gpointer weak_app = app;
+  gpointer weak_window = get_window ();
 
+  g_object_add_weak_pointer (G_OBJECT (app), &weak_app);
+  g_object_add_weak_pointer (G_OBJECT (weak_window), &weak_window);
   while ((windows = gtk_application_get_windows (GTK_APPLICATION (app))) != NULL)
     gtk_window_destroy (windows->data);
   if (tessera_application_get_signin_dialog (app) != NULL)
     gtk_window_destroy (tessera_application_get_signin_dialog (app));
   settle ();
-  g_clear_object (&app);
+
+  /* What g_application_run() does on its way out: GtkApplication holds
+   * itself from startup to shutdown. After that, nothing may keep the app
+   * or its window alive. */
+  g_signal_emit_by_name (app, "shutdown");
+  {
+    /* GApplication warns that an app registered without
+     * g_application_run() did not unregister; its finalization ends the
+     * registration all the same. Criticals stay fatal. */
+    GLogLevelFlags fatal = g_log_set_always_fatal (G_LOG_FATAL_MASK | G_LOG_LEVEL_CRITICAL);
+
+    g_clear_object (&app);
+    g_assert_true (run_until (weak_gone, &weak_app, TIMEOUT_S));
+    g_log_set_always_fatal (fatal);
+  }
+  g_assert_true (run_until (weak_gone, &weak_window, TIMEOUT_S));
 }
 
 static TesseraWindow *
