@@ -220,7 +220,9 @@ update_details (TesseraViewer *self)
   if (created != NULL)
     {
       g_autoptr(GDateTime) local = g_date_time_to_local (created);
-      g_autofree char *text = g_date_time_format (local, "%x %X");
+      /* Translators: when the image was uploaded, as g_date_time_format()
+       * takes it: "25 November 2026, 07:56" */
+      g_autofree char *text = g_date_time_format (local, _("%-d %B %Y, %H:%M"));
       add_row (self->details_list, _("Uploaded"), text);
     }
 
