@@ -66,13 +66,9 @@ find_toplevel (GType type)
 static TesseraApplication *
 new_app (void)
 {
-  static guint n_apps;
   TesseraApplication *app = tessera_application_new ();
   g_autoptr(GError) error = NULL;
-  g_autofree char *id = g_strdup_printf ("%s.Test%u", APP_ID, ++n_apps);
 
-  /* The previous test's instance keeps its D-Bus path until finalized. */
-  g_application_set_application_id (G_APPLICATION (app), id);
   g_application_set_flags (G_APPLICATION (app), G_APPLICATION_HANDLES_OPEN | G_APPLICATION_NON_UNIQUE);
   g_application_register (G_APPLICATION (app), NULL, &error);
   g_assert_no_error (error);
@@ -80,10 +76,37 @@ new_app (void)
   return app;
 }
 
+static gboolean
+weak_gone (gpointer data)
+{
+  return *(gpointer *) data == NULL;
+}
+
+/* Shut down as g_application_run() does on its way out (GtkApplication
+ * holds itself until then), and nothing may keep the app alive after. */
+static void
+free_app (TesseraApplication *app)
+{
+  gpointer weak = app;
+  GLogLevelFlags fatal;
+  gint64 deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+
+  g_object_add_weak_pointer (G_OBJECT (app), &weak);
+  g_signal_emit_by_name (app, "shutdown");
+  /* GApplication warns that an app registered without g_application_run()
+   * did not unregister; finalizing it ends the registration all the same. */
+  fatal = g_log_set_always_fatal (G_LOG_FATAL_MASK | G_LOG_LEVEL_CRITICAL);
+  g_object_unref (app);
+  while (!weak_gone (&weak) && g_get_monotonic_time () < deadline)
+    g_main_context_iteration (NULL, FALSE);
+  g_log_set_always_fatal (fatal);
+  g_assert_null (weak);
+}
+
 static void
 test_window_signed_out (void)
 {
-  g_autoptr(TesseraApplication) app = new_app ();
+  TesseraApplication *app = new_app ();
   TesseraWindow *window;
 
   window = tessera_window_new (app);
@@ -102,12 +125,13 @@ test_window_signed_out (void)
   settle ();
   /* Nothing the window started keeps it alive. */
   g_assert_null (window);
+  free_app (app);
 }
 
 static void
 test_window_secondary_windows (void)
 {
-  g_autoptr(TesseraApplication) app = new_app ();
+  TesseraApplication *app = new_app ();
   TesseraWindow *window;
   GtkWindow *other;
 
@@ -138,6 +162,7 @@ test_window_secondary_windows (void)
 
   gtk_window_destroy (GTK_WINDOW (window));
   settle ();
+  free_app (app);
 }
 
 int
