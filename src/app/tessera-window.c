@@ -2011,7 +2011,7 @@ show_cached_listing (TesseraWindow *self)
     tessera_image_list_show_cached (self->image_list, images);
 }
 
-/* A listing that arrived just before signing out or closing is kept. */
+/* A listing that arrived just before closing the window is kept. */
 static void
 flush_listing_save (TesseraWindow *self)
 {
@@ -2066,7 +2066,8 @@ clear_session (TesseraWindow *self)
   self->cancellable = g_cancellable_new ();
   g_clear_handle_id (&self->poll_source, g_source_remove);
   g_clear_handle_id (&self->offline_source, g_source_remove);
-  flush_listing_save (self);
+  /* Signing out saves nothing more (closing saves, on unrealize). */
+  g_clear_handle_id (&self->listing_save_source, g_source_remove);
   g_clear_object (&self->listing_cache);
   g_hash_table_remove_all (self->watched);
 
