@@ -35,6 +35,11 @@ struct _TesseraApplication
   gboolean            started;
   gboolean            starting;
 
+  /* What app.show-image and app.search asked for before a session was
+   * ready (a Shell search that launched the app). */
+  char               *pending_image_id;
+  GStrv               pending_search;
+
   TesseraSearchProvider *search_provider;
 };
 
@@ -42,6 +47,7 @@ G_DEFINE_FINAL_TYPE (TesseraApplication, tessera_application, ADW_TYPE_APPLICATI
 
 static void show_signin (TesseraApplication *self,
                          const char         *message);
+static void run_pending (TesseraApplication *self);
 
 TesseraApplication *
 tessera_application_new (void)
@@ -222,6 +228,7 @@ use_client (TesseraApplication *self,
   g_signal_connect_object (client, "signed-out", G_CALLBACK (on_signed_out),
                            self, G_CONNECT_SWAPPED);
   tessera_window_set_client (window, client);
+  run_pending (self);
 }
 
 static void
@@ -537,9 +544,88 @@ quit_action (GSimpleAction *action,
     }
 }
 
+static void
+show_image_cb (GObject      *object,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  g_autoptr(TesseraApplication) self = user_data;
+  g_autoptr(TesseraImage) image = NULL;
+  g_autoptr(GError) error = NULL;
+  TesseraWindow *window;
+
+  image = tessera_client_get_image_finish (TESSERA_CLIENT (object), result, &error);
+  if (g_error_matches (error, TESSERA_CLIENT_ERROR, TESSERA_CLIENT_ERROR_CANCELLED))
+    return;
+
+  if ((window = get_window (self)) == NULL)
+    return;
+
+  if (image == NULL)
+    {
+      toast (self, error->message);
+      return;
+    }
+
+  tessera_window_show_image (window, image);
+}
+
+static void
+run_pending (TesseraApplication *self)
+{
+  g_autofree char *image_id = g_steal_pointer (&self->pending_image_id);
+  g_auto(GStrv) terms = g_steal_pointer (&self->pending_search);
+  TesseraWindow *window;
+
+  if (self->client == NULL || (window = get_window (self)) == NULL)
+    {
+      self->pending_image_id = g_steal_pointer (&image_id);
+      self->pending_search = g_steal_pointer (&terms);
+      return;
+    }
+
+  if (terms != NULL)
+    tessera_window_search (window, (const char * const *) terms);
+
+  if (image_id != NULL)
+    tessera_client_get_image_async (self->client, image_id, self->cancellable,
+                                    show_image_cb, g_object_ref (self));
+}
+
+/* app.show-image (s): open the viewer on an image, for the Shell search
+ * provider's ActivateResult. */
+static void
+show_image_action (GSimpleAction *action,
+                   GVariant      *param,
+                   gpointer       user_data)
+{
+  TesseraApplication *self = user_data;
+
+  g_free (self->pending_image_id);
+  self->pending_image_id = g_variant_dup_string (param, NULL);
+  tessera_application_activate (G_APPLICATION (self));
+  run_pending (self);
+}
+
+/* app.search (as): the gallery filtered by what was typed in the Shell. */
+static void
+search_action (GSimpleAction *action,
+               GVariant      *param,
+               gpointer       user_data)
+{
+  TesseraApplication *self = user_data;
+
+  g_strfreev (self->pending_search);
+  self->pending_search = g_variant_dup_strv (param, NULL);
+  tessera_application_activate (G_APPLICATION (self));
+  run_pending (self);
+}
+
 static const GActionEntry app_actions[] = {
   { "about", about_action },
   { "quit", quit_action },
+  { "show-image", show_image_action, "s" },
+  { "search", search_action, "as" },
 };
 
 static void
@@ -599,6 +685,8 @@ tessera_application_dispose (GObject *object)
   g_clear_object (&self->local_server);
   g_clear_object (&self->settings);
   g_clear_object (&self->search_provider);
+  g_clear_pointer (&self->pending_image_id, g_free);
+  g_clear_pointer (&self->pending_search, g_strfreev);
 
   G_OBJECT_CLASS (tessera_application_parent_class)->dispose (object);
 }

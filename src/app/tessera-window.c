@@ -1376,6 +1376,20 @@ delete_permanently_action (GtkWidget  *widget,
   gtk_window_present (GTK_WINDOW (dialog));
 }
 
+/* The window's own title follows what it shows, so window lists, the
+ * Shell and screen readers name the image being viewed. */
+static void
+update_window_title (TesseraWindow *self)
+{
+  TesseraImage *image = tessera_viewer_get_image (self->viewer);
+
+  if (g_strcmp0 (gtk_stack_get_visible_child_name (self->view_stack), "viewer") == 0 &&
+      image != NULL && tessera_image_get_filename (image) != NULL)
+    gtk_window_set_title (GTK_WINDOW (self), tessera_image_get_filename (image));
+  else
+    gtk_window_set_title (GTK_WINDOW (self), self->trash_mode ? _("Trash") : _("Tessera"));
+}
+
 static void
 set_trash_mode (TesseraWindow *self,
                 gboolean       trash_mode)
@@ -1389,6 +1403,7 @@ set_trash_mode (TesseraWindow *self,
   gtk_widget_set_visible (GTK_WIDGET (self->search_button), !trash_mode);
   gtk_search_bar_set_search_mode (self->search_bar, FALSE);
   adw_window_title_set_title (self->window_title, trash_mode ? _("Trash") : _("Tessera"));
+  update_window_title (self);
 
   if (trash_mode && self->trash_list != NULL)
     tessera_image_list_refresh (self->trash_list);
@@ -2498,6 +2513,10 @@ tessera_window_init (TesseraWindow *self)
   gtk_search_bar_set_key_capture_widget (self->search_bar, GTK_WIDGET (self));
   g_signal_connect_object (self->search_bar, "notify::search-mode-enabled",
                            G_CALLBACK (on_search_mode_changed), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->view_stack, "notify::visible-child-name",
+                           G_CALLBACK (update_window_title), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->viewer, "notify::image",
+                           G_CALLBACK (update_window_title), self, G_CONNECT_SWAPPED);
 
   /* Completions below the entry; it keeps the focus while they show. */
   self->completion_list = GTK_LIST_BOX (gtk_list_box_new ());
