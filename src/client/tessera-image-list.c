@@ -264,11 +264,12 @@ list_model_get_item (GListModel *model,
   if (position >= self->items->len)
     return NULL;
 
-  /* A view asking for the last rows is a view scrolling to the end: fetch
-   * the next page, from an idle since models must not change inside
+  /* A view asking for the last page of rows is a view scrolling to the
+   * end: fetch the next page a full page ahead, so that it is there before
+   * the view gets to it; from an idle since models must not change inside
    * get_item(). */
   if (self->cursor != NULL && !self->loading && self->load_more_source == 0 &&
-      position + MAX (self->page_size / 4, 1) >= self->items->len)
+      position + MAX (self->page_size, 1) >= self->items->len)
     self->load_more_source = g_idle_add (load_more_idle_cb, self);
 
   return g_object_ref (g_ptr_array_index (self->items, position));
@@ -312,6 +313,21 @@ typedef struct
   TesseraImageList *self;
   gboolean          first;
 } PageRequest;
+
+/* Announces the images appended since @appended_at, and starts anew. */
+static void
+flush_appended (TesseraImageList *self,
+                guint            *appended_at,
+                guint            *n_appended)
+{
+  if (*n_appended > 0)
+    {
+      g_list_model_items_changed (G_LIST_MODEL (self), *appended_at, 0, *n_appended);
+      notify_n_items (self);
+    }
+  *appended_at = self->items->len;
+  *n_appended = 0;
+}
 
 static void
 page_cb (GObject      *object,
@@ -367,13 +383,36 @@ page_cb (GObject      *object,
     }
 
   seen = g_hash_table_new (g_str_hash, g_str_equal);
-  for (guint i = 0; i < images->len; i++)
-    {
-      TesseraImage *image = g_ptr_array_index (images, i);
+  {
+    /* A page of a scroll is new images past the end: append them and say
+     * so with one items-changed, not one per image, which the selection
+     * model, the grid and the window would each handle in turn. */
+    guint appended_at = self->items->len;
+    guint n_appended = 0;
 
-      g_hash_table_add (seen, (gpointer) tessera_image_get_id (image));
-      tessera_image_list_upsert (self, image);
-    }
+    for (guint i = 0; i < images->len; i++)
+      {
+        TesseraImage *image = g_ptr_array_index (images, i);
+        const char *id = tessera_image_get_id (image);
+
+        g_hash_table_add (seen, (gpointer) id);
+
+        if (!g_hash_table_contains (self->by_id, id) &&
+            matches_filter (self, image) &&
+            (self->items->len == 0 ||
+             compare_images (g_ptr_array_index (self->items, self->items->len - 1), image) < 0))
+          {
+            g_ptr_array_add (self->items, g_object_ref (image));
+            g_hash_table_insert (self->by_id, (gpointer) id, image);
+            n_appended++;
+            continue;
+          }
+
+        flush_appended (self, &appended_at, &n_appended);
+        tessera_image_list_upsert (self, image);
+      }
+    flush_appended (self, &appended_at, &n_appended);
+  }
 
   last = images->len > 0 ? g_ptr_array_index (images, images->len - 1) : NULL;
 
