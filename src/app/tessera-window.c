@@ -28,6 +28,8 @@
 #define POLL_MAX_SECONDS  30
 #define OFFLINE_RETRY_SECONDS 15
 #define LISTING_SAVE_SECONDS  2
+#define LISTING_SAVE_HEAD     1000
+#define LISTING_HEAD_SECONDS  30
 #define MAX_COMPLETIONS   8
 
 typedef struct
@@ -54,6 +56,7 @@ struct _TesseraWindow
   /* The last unfiltered listing, shown when the app starts offline. */
   TesseraListingCache    *listing_cache;
   guint                   listing_save_source;
+  gint64                  listing_head_saved_at;
 
   GPtrArray              *filter_tags;
   GPtrArray              *tag_counts;
@@ -951,8 +954,10 @@ on_tile_bind (GtkSignalListItemFactory *factory,
   if (image_is_pending (image) && !self->trash_mode)
     watch_image (self, tessera_image_get_id (image));
 
-  /* Near the end of what is loaded: fetch the next page before it shows. */
-  if (list != NULL && position + LOAD_AHEAD >= g_list_model_get_n_items (G_LIST_MODEL (list)) &&
+  /* Within a page of the end of what is loaded: fetch the next page, so
+   * that it has arrived before the view gets there. */
+  if (list != NULL &&
+      position + MAX (LOAD_AHEAD, tessera_image_list_get_page_size (list)) >= g_list_model_get_n_items (G_LIST_MODEL (list)) &&
       tessera_image_list_get_has_more (list) && !tessera_image_list_get_loading (list))
     tessera_image_list_load_more (list);
 }
@@ -1954,15 +1959,29 @@ save_listing_cb (gpointer user_data)
       tessera_image_list_get_error_message (list) != NULL)
     return G_SOURCE_REMOVE;
 
-  /* Asking the model for its last rows fetches the next page: with more
-   * to come, save all but those (a partial merge keeps the older ones). */
+  /* Asking the model for its last page of rows fetches the next page:
+   * with more to come, save all but those (a partial merge keeps the older
+   * ones). And only the newest LISTING_SAVE_HEAD of them, at most every
+   * LISTING_HEAD_SECONDS once there are that many: saving walks what it
+   * saves on the main thread, and a scroll through a long list would pay
+   * for all of it every few seconds. The whole listing is saved once it
+   * is complete. */
   n = g_list_model_get_n_items (G_LIST_MODEL (list));
   complete = !tessera_image_list_get_has_more (list);
   if (!complete)
     {
-      guint tail = MAX (tessera_image_list_get_page_size (list) / 4, 1) + 1;
+      guint tail = MAX (tessera_image_list_get_page_size (list), 1) + 1;
+      gint64 now = g_get_monotonic_time ();
 
       n = n > tail ? n - tail : 0;
+      if (n >= LISTING_SAVE_HEAD)
+        {
+          n = LISTING_SAVE_HEAD;
+          if (self->listing_head_saved_at != 0 &&
+              now - self->listing_head_saved_at < LISTING_HEAD_SECONDS * G_USEC_PER_SEC)
+            return G_SOURCE_REMOVE;
+          self->listing_head_saved_at = now;
+        }
     }
 
   images = g_ptr_array_new_full (n, g_object_unref);
