@@ -19,7 +19,10 @@
 #include "tessera-thumbnail-loader.h"
 
 #define DEFAULT_MAX_DISK_BYTES   (256 * 1024 * 1024)
-#define DEFAULT_MAX_MEMORY_BYTES (64 * 1024 * 1024)
+/* Encoded thumbnails (10-20 KB each): 8 MB is some 400-800 of them, a few
+ * dozen screens of tiles, and the disk cache answers for the rest. The
+ * decoded textures are held by the tiles that show them. */
+#define DEFAULT_MAX_MEMORY_BYTES (8 * 1024 * 1024)
 
 typedef struct
 {
