@@ -286,6 +286,53 @@ fetch_cb (GObject      *object,
   tessera_texture_decode_async (bytes, 0, 0, self->cancellable, decode_cb, g_object_ref (self));
 }
 
+static void load_picture (TesseraViewer *self,
+                          gboolean       original);
+
+static gboolean
+has_picture_url (TesseraImage *image)
+{
+  return tessera_image_get_preview_url (image) != NULL ||
+         tessera_image_get_file_url (image) != NULL;
+}
+
+/* A listed image carries only its thumbnail's URL: the whole image, with
+ * fresh pre-signed URLs, is asked for when it is shown. */
+static void
+get_image_cb (GObject      *object,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  g_autoptr(TesseraViewer) self = user_data;
+  g_autoptr(TesseraImage) full = NULL;
+  g_autoptr(GError) error = NULL;
+
+  full = tessera_client_get_image_finish (TESSERA_CLIENT (object), result, &error);
+  set_pending (self, -1);
+  if (full == NULL)
+    {
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) &&
+          !g_error_matches (error, TESSERA_CLIENT_ERROR, TESSERA_CLIENT_ERROR_CANCELLED))
+        toast (self, error->message);
+      return;
+    }
+
+  if (self->image == NULL ||
+      g_strcmp0 (tessera_image_get_id (self->image), tessera_image_get_id (full)) != 0)
+    return;
+
+  if (full != self->image)
+    {
+      g_autoptr(JsonObject) json = tessera_image_to_json (full);
+
+      tessera_image_update_from_json (self->image, json);
+    }
+
+  if (has_picture_url (self->image) && gtk_picture_get_paintable (self->picture) == NULL &&
+      self->n_pending == 0)
+    load_picture (self, self->showing_original);
+}
+
 static void
 load_picture (TesseraViewer *self,
               gboolean       original)
@@ -300,7 +347,13 @@ load_picture (TesseraViewer *self,
   if (url == NULL)
     url = tessera_image_get_file_url (self->image);
   if (url == NULL)
-    return;
+    {
+      self->showing_original = original;
+      set_pending (self, +1);
+      tessera_client_get_image_async (self->client, tessera_image_get_id (self->image),
+                                      self->cancellable, get_image_cb, g_object_ref (self));
+      return;
+    }
 
   self->showing_original = original;
   set_pending (self, +1);

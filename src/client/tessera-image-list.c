@@ -395,6 +395,8 @@ page_cb (GObject      *object,
         TesseraImage *image = g_ptr_array_index (images, i);
         const char *id = tessera_image_get_id (image);
 
+        /* The grid needs the thumbnail; the viewer fetches the rest. */
+        tessera_image_forget_full_urls (image);
         g_hash_table_add (seen, (gpointer) id);
 
         if (!g_hash_table_contains (self->by_id, id) &&

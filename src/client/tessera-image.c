@@ -440,3 +440,28 @@ tessera_image_get_tags (TesseraImage *self)
 
   return self->tags ? (const char * const *) self->tags : empty;
 }
+
+/**
+ * tessera_image_forget_full_urls:
+ *
+ * Drops the pre-signed URLs of the original and the preview, keeping the
+ * thumbnail's: what a gallery of many images needs, at a third of the
+ * memory. Whoever shows the image itself gets it again
+ * (tessera_client_get_image_async()), with fresh URLs.
+ */
+void
+tessera_image_forget_full_urls (TesseraImage *self)
+{
+  g_return_if_fail (TESSERA_IS_IMAGE (self));
+
+  if (self->file_url != NULL)
+    {
+      g_clear_pointer (&self->file_url, g_free);
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_FILE_URL]);
+    }
+  if (self->preview_url != NULL)
+    {
+      g_clear_pointer (&self->preview_url, g_free);
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PREVIEW_URL]);
+    }
+}

@@ -37,5 +37,6 @@ const char         *tessera_image_get_failure_reason (TesseraImage *self);
 const char         *tessera_image_get_trashed_at     (TesseraImage *self);
 const char         *tessera_image_get_sha256         (TesseraImage *self);
 JsonObject         *tessera_image_get_metadata       (TesseraImage *self);
+void                tessera_image_forget_full_urls   (TesseraImage *self);
 
 G_END_DECLS
