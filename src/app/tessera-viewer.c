@@ -169,6 +169,16 @@ update_details (TesseraViewer *self)
   clear_list (GTK_WIDGET (self->labels_list));
   clear_list (GTK_WIDGET (self->details_list));
 
+  /* A listed image has no link to the original until the viewer has asked
+   * for the whole image: the actions that need it wait for it. */
+  {
+    gboolean has_file = self->image != NULL && tessera_image_get_file_url (self->image) != NULL;
+
+    gtk_widget_action_set_enabled (GTK_WIDGET (self), "viewer.save-as", has_file);
+    gtk_widget_action_set_enabled (GTK_WIDGET (self), "viewer.open-with", has_file);
+    gtk_widget_action_set_enabled (GTK_WIDGET (self), "viewer.copy-link", has_file);
+  }
+
   if (self->image == NULL)
     {
       adw_window_title_set_title (self->title, "");
