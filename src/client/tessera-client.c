@@ -660,15 +660,24 @@ typedef enum
   REQUEST_RAW        = 1 << 3,
 } RequestFlags;
 
+/* Turns a 2xx answer into what the route's task returns. */
+typedef gpointer (*RequestParseFunc) (GBytes  *body,
+                                      guint    status,
+                                      GError **error);
+
 typedef struct
 {
-  char         *method;
-  char         *url;
-  GBytes       *body;
-  RequestFlags  flags;
-  guint         attempt;
-  gboolean      refreshed;
-  SoupMessage  *message;
+  char             *method;
+  char             *url;
+  GBytes           *body;
+  RequestFlags      flags;
+  guint             attempt;
+  gboolean          refreshed;
+  SoupMessage      *message;
+  /* Set for answers worth a thread (a page of the listing): parsed there,
+   * so that a big answer never holds up the main loop. */
+  RequestParseFunc  parse;
+  GDestroyNotify    parsed_free;
 } Request;
 
 static void
@@ -764,44 +773,136 @@ request_refreshed_cb (GObject      *object,
   request_send (g_steal_pointer (&task));
 }
 
-/* Every JSON route answers an object, or nothing at all (204): the task
- * returns the object, an empty one for no body. */
-static void
-return_object (GTask  *task,
-               guint   status,
-               GBytes *body)
+/* Every JSON route answers an object, or nothing at all (204): an empty
+ * object for no body. */
+static JsonObject *
+parse_object (GBytes  *body,
+              guint    status,
+              GError **error)
 {
   g_autoptr(JsonParser) parser = json_parser_new ();
-  g_autoptr(GError) error = NULL;
+  g_autoptr(GError) parse_error = NULL;
   JsonNode *root;
 
   if (g_bytes_get_size (body) == 0)
-    {
-      g_task_return_pointer (task, json_object_new (), (GDestroyNotify) json_object_unref);
-      return;
-    }
+    return json_object_new ();
 
   if (!json_parser_load_from_data (parser, g_bytes_get_data (body, NULL),
-                                   g_bytes_get_size (body), &error))
+                                   g_bytes_get_size (body), &parse_error))
     {
-      g_task_return_error (task,
-                           client_error_new (TESSERA_CLIENT_ERROR_SERVER, status, 0,
-                                             "The server sent a malformed answer (%s)",
-                                             error->message));
-      return;
+      g_propagate_error (error,
+                         client_error_new (TESSERA_CLIENT_ERROR_SERVER, status, 0,
+                                           "The server sent a malformed answer (%s)",
+                                           parse_error->message));
+      return NULL;
     }
 
   root = json_parser_get_root (parser);
   if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
     {
-      g_task_return_error (task,
-                           client_error_new (TESSERA_CLIENT_ERROR_SERVER, status, 0,
-                                             "The server sent an unexpected answer"));
-      return;
+      g_propagate_error (error,
+                         client_error_new (TESSERA_CLIENT_ERROR_SERVER, status, 0,
+                                           "The server sent an unexpected answer"));
+      return NULL;
     }
 
-  g_task_return_pointer (task, json_object_ref (json_node_get_object (root)),
-                         (GDestroyNotify) json_object_unref);
+  return json_object_ref (json_node_get_object (root));
+}
+
+typedef struct
+{
+  GBytes           *body;
+  guint             status;
+  RequestParseFunc  parse;
+  GDestroyNotify    parsed_free;
+} ParseJob;
+
+static void
+parse_job_free (ParseJob *job)
+{
+  g_bytes_unref (job->body);
+  g_free (job);
+}
+
+static void
+parse_thread (GTask        *parse,
+              gpointer      source_object,
+              gpointer      task_data,
+              GCancellable *cancellable)
+{
+  ParseJob *job = task_data;
+  GError *error = NULL;
+  gpointer result;
+
+  (void) source_object;
+  (void) cancellable;
+
+  result = job->parse (job->body, job->status, &error);
+  if (result == NULL)
+    g_task_return_error (parse, error);
+  else
+    g_task_return_pointer (parse, result, job->parsed_free);
+}
+
+static void
+parsed_cb (GObject      *object,
+           GAsyncResult *result,
+           gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  Request *request = g_task_get_task_data (task);
+  GError *error = NULL;
+  gpointer parsed;
+
+  (void) object;
+
+  parsed = g_task_propagate_pointer (G_TASK (result), &error);
+  if (parsed == NULL)
+    g_task_return_error (task, error);
+  else if (g_cancellable_is_cancelled (g_task_get_cancellable (task)))
+    {
+      request->parsed_free (parsed);
+      g_task_return_error (task, cancelled_error ());
+    }
+  else
+    g_task_return_pointer (task, parsed, request->parsed_free);
+}
+
+/* Completes @task with the answer, parsed as its request says: raw bytes,
+ * an object, or (request->parse) whatever that makes of it, in a thread. */
+static void
+return_answer (GTask  *task,
+               guint   status,
+               GBytes *body)
+{
+  Request *request = g_task_get_task_data (task);
+  GError *error = NULL;
+  JsonObject *object;
+
+  if (request->flags & REQUEST_RAW)
+    {
+      g_task_return_pointer (task, g_bytes_ref (body), (GDestroyNotify) g_bytes_unref);
+    }
+  else if (request->parse != NULL)
+    {
+      g_autoptr(GTask) parse = g_task_new (NULL, NULL, parsed_cb, g_object_ref (task));
+      ParseJob *job = g_new0 (ParseJob, 1);
+
+      job->body = g_bytes_ref (body);
+      job->status = status;
+      job->parse = request->parse;
+      job->parsed_free = request->parsed_free;
+      g_task_set_task_data (parse, job, (GDestroyNotify) parse_job_free);
+      g_task_run_in_thread (parse, parse_thread);
+    }
+  else if ((object = parse_object (body, status, &error)) != NULL)
+    {
+      g_task_return_pointer (task, object, (GDestroyNotify) json_object_unref);
+    }
+  else
+    {
+      g_task_return_error (task, error);
+    }
 }
 
 static void
@@ -852,10 +953,7 @@ request_sent_cb (GObject      *object,
 
   if (status >= 200 && status < 300)
     {
-      if (request->flags & REQUEST_RAW)
-        g_task_return_pointer (task, g_steal_pointer (&body), (GDestroyNotify) g_bytes_unref);
-      else
-        return_object (task, status, body);
+      return_answer (task, status, body);
       return;
     }
 
@@ -952,18 +1050,21 @@ route_task (TesseraClient       *self,
 
 /* Sends a request with the session, renewing it and retrying as @flags
  * allow. The task, tagged @source_tag, returns the answer's #JsonObject
- * (request_finish()), or its #GBytes with %REQUEST_RAW. A route's _async
- * only builds the request; its _finish only unpacks the object. */
+ * (request_finish()), its #GBytes with %REQUEST_RAW, or what @parse makes
+ * of it in a thread. A route's _async only builds the request; its _finish
+ * only unpacks the answer. */
 static void
-request_async (TesseraClient       *self,
-               const char          *method,
-               const char          *path,
-               JsonObject          *body,
-               RequestFlags         flags,
-               gpointer             source_tag,
-               GCancellable        *cancellable,
-               GAsyncReadyCallback  callback,
-               gpointer             user_data)
+request_parsed_async (TesseraClient       *self,
+                      const char          *method,
+                      const char          *path,
+                      JsonObject          *body,
+                      RequestFlags         flags,
+                      RequestParseFunc     parse,
+                      GDestroyNotify       parsed_free,
+                      gpointer             source_tag,
+                      GCancellable        *cancellable,
+                      GAsyncReadyCallback  callback,
+                      gpointer             user_data)
 {
   GTask *task = route_task (self, source_tag, cancellable, callback, user_data);
   Request *request;
@@ -975,6 +1076,8 @@ request_async (TesseraClient       *self,
   else
     request->url = g_strconcat (self->server_url, path, NULL);
   request->flags = flags;
+  request->parse = parse;
+  request->parsed_free = parsed_free;
   if (body != NULL)
     {
       g_autoptr(JsonNode) node = json_node_init_object (json_node_alloc (), body);
@@ -984,6 +1087,21 @@ request_async (TesseraClient       *self,
   g_task_set_task_data (task, request, (GDestroyNotify) request_free);
 
   request_send (task);
+}
+
+static void
+request_async (TesseraClient       *self,
+               const char          *method,
+               const char          *path,
+               JsonObject          *body,
+               RequestFlags         flags,
+               gpointer             source_tag,
+               GCancellable        *cancellable,
+               GAsyncReadyCallback  callback,
+               gpointer             user_data)
+{
+  request_parsed_async (self, method, path, body, flags, NULL, NULL,
+                        source_tag, cancellable, callback, user_data);
 }
 
 /* Returns: (transfer full): the answer of a JSON request_async() */
@@ -1441,6 +1559,60 @@ tessera_client_create_upload_finish (TesseraClient  *self,
   return g_steal_pointer (&object);
 }
 
+/* A page of the listing, made in a thread from the answer: at 100 images a
+ * page, parsing and building the images is tens of milliseconds, a few
+ * frames' worth if the main loop did it. */
+typedef struct
+{
+  GPtrArray *images;
+  char      *next_cursor;
+} Page;
+
+static void
+page_free (Page *page)
+{
+  g_clear_pointer (&page->images, g_ptr_array_unref);
+  g_free (page->next_cursor);
+  g_free (page);
+}
+
+static gpointer
+parse_page (GBytes  *body,
+            guint    status,
+            GError **error)
+{
+  g_autoptr(JsonObject) object = parse_object (body, status, error);
+  Page *page;
+  JsonArray *array;
+
+  if (object == NULL)
+    return NULL;
+
+  if (!json_object_has_member (object, "images") ||
+      !JSON_NODE_HOLDS_ARRAY (json_object_get_member (object, "images")))
+    {
+      g_set_error_literal (error, TESSERA_CLIENT_ERROR, TESSERA_CLIENT_ERROR_SERVER,
+                           "The server sent an unexpected answer");
+      return NULL;
+    }
+
+  array = json_object_get_array_member (object, "images");
+  page = g_new0 (Page, 1);
+  page->images = g_ptr_array_new_full (json_array_get_length (array), g_object_unref);
+  for (guint i = 0; i < json_array_get_length (array); i++)
+    {
+      JsonNode *element = json_array_get_element (array, i);
+      TesseraImage *image;
+
+      if (JSON_NODE_HOLDS_OBJECT (element) &&
+          (image = tessera_image_new_from_json (json_node_get_object (element))))
+        g_ptr_array_add (page->images, image);
+    }
+  page->next_cursor = g_strdup (json_object_get_string_member_with_default (object, "nextCursor", NULL));
+
+  return page;
+}
+
 /**
  * tessera_client_list_images_async:
  * @self: a #TesseraClient
@@ -1496,8 +1668,9 @@ tessera_client_list_images_async (TesseraClient           *self,
 
 #undef ADD_PARAM
 
-  request_async (self, "GET", path->str, NULL, REQUEST_AUTH | REQUEST_IDEMPOTENT,
-                 tessera_client_list_images_async, cancellable, callback, user_data);
+  request_parsed_async (self, "GET", path->str, NULL, REQUEST_AUTH | REQUEST_IDEMPOTENT,
+                        parse_page, (GDestroyNotify) page_free,
+                        tessera_client_list_images_async, cancellable, callback, user_data);
 }
 
 /**
@@ -1516,42 +1689,23 @@ tessera_client_list_images_finish (TesseraClient  *self,
                                    char          **next_cursor,
                                    GError        **error)
 {
-  g_autoptr(JsonObject) object = NULL;
-  g_autoptr(GPtrArray) images = NULL;
-  JsonArray *array;
+  Page *page;
+  GPtrArray *images;
 
   g_return_val_if_fail (g_task_is_valid (result, self), NULL);
 
   if (next_cursor != NULL)
     *next_cursor = NULL;
 
-  if (!(object = request_finish (result, error)))
+  if (!(page = g_task_propagate_pointer (G_TASK (result), error)))
     return NULL;
 
-  if (!json_object_has_member (object, "images") ||
-      !JSON_NODE_HOLDS_ARRAY (json_object_get_member (object, "images")))
-    {
-      g_set_error_literal (error, TESSERA_CLIENT_ERROR, TESSERA_CLIENT_ERROR_SERVER,
-                           "The server sent an unexpected answer");
-      return NULL;
-    }
-
-  array = json_object_get_array_member (object, "images");
-  images = g_ptr_array_new_with_free_func (g_object_unref);
-  for (guint i = 0; i < json_array_get_length (array); i++)
-    {
-      JsonNode *element = json_array_get_element (array, i);
-      TesseraImage *image;
-
-      if (JSON_NODE_HOLDS_OBJECT (element) &&
-          (image = tessera_image_new_from_json (json_node_get_object (element))))
-        g_ptr_array_add (images, image);
-    }
-
+  images = g_steal_pointer (&page->images);
   if (next_cursor != NULL)
-    *next_cursor = g_strdup (json_object_get_string_member_with_default (object, "nextCursor", NULL));
+    *next_cursor = g_steal_pointer (&page->next_cursor);
+  page_free (page);
 
-  return g_steal_pointer (&images);
+  return images;
 }
 
 static TesseraImage *

@@ -13,12 +13,15 @@ struct _TesseraImage
 {
   GObject     parent_instance;
 
-  /* The last object the server sent, so that fields this version does not
-   * know survive a round trip through --json. Kept as compact JSON text
-   * without the three pre-signed URLs, which the fields below hold: a
-   * parsed JsonObject costs about 5 KB an image, and at 100 000 images
-   * that was half of the app's memory. */
+  /* The rest of the last object the server sent, so that fields this
+   * version does not know survive a round trip through --json: compact
+   * JSON text of every member but the strings the fields below hold. The
+   * labels and the metadata are parsed from it when first asked for: a
+   * gallery of 100 000 images asks for none of them, and a parsed
+   * JsonObject costs a kilobyte or more where its text costs a hundred
+   * bytes. */
   char       *json;
+  gboolean    json_parsed;
 
   char       *id;
   char       *filename;
@@ -108,14 +111,14 @@ tessera_image_get_property (GObject    *object,
     case PROP_CREATED_AT: g_value_set_string (value, self->created_at); break;
     case PROP_STATUS: g_value_set_string (value, self->status); break;
     case PROP_TAGS: g_value_set_boxed (value, self->tags); break;
-    case PROP_LABELS: g_value_set_boxed (value, self->labels); break;
+    case PROP_LABELS: g_value_set_boxed (value, tessera_image_get_labels (self)); break;
     case PROP_FILE_URL: g_value_set_string (value, self->file_url); break;
     case PROP_THUMBNAIL_URL: g_value_set_string (value, self->thumbnail_url); break;
     case PROP_PREVIEW_URL: g_value_set_string (value, self->preview_url); break;
     case PROP_FAILURE_REASON: g_value_set_string (value, self->failure_reason); break;
     case PROP_TRASHED_AT: g_value_set_string (value, self->trashed_at); break;
     case PROP_SHA256: g_value_set_string (value, self->sha256); break;
-    case PROP_METADATA: g_value_set_boxed (value, self->metadata); break;
+    case PROP_METADATA: g_value_set_boxed (value, tessera_image_get_metadata (self)); break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -168,7 +171,7 @@ member_string (JsonObject *object,
   return NULL;
 }
 
-static void
+static gboolean
 update_string (TesseraImage *self,
                JsonObject   *object,
                const char   *member,
@@ -177,12 +180,14 @@ update_string (TesseraImage *self,
 {
   const char *value = member_string (object, member);
 
-  if (g_strcmp0 (value, *field) != 0)
-    {
-      g_free (*field);
-      *field = g_strdup (value);
-      g_object_notify_by_pspec (G_OBJECT (self), properties[prop]);
-    }
+  if (g_strcmp0 (value, *field) == 0)
+    return FALSE;
+
+  g_free (*field);
+  *field = g_strdup (value);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[prop]);
+
+  return TRUE;
 }
 
 static gint64
@@ -209,6 +214,95 @@ node_equal (JsonNode *a,
   if (a == NULL || b == NULL)
     return a == b;
   return json_node_equal (a, b);
+}
+
+/* The members a string field holds: kept out of the JSON text. */
+static const char * const string_members[] = {
+  "id", "filename", "contentType", "createdAt", "status", "fileUrl",
+  "thumbnailUrl", "previewUrl", "failureReason", "trashedAt", "sha256",
+};
+
+static gboolean
+is_string_member (const char *name,
+                  JsonNode   *node)
+{
+  if (!JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_STRING)
+    return FALSE;
+
+  for (guint i = 0; i < G_N_ELEMENTS (string_members); i++)
+    if (g_str_equal (name, string_members[i]))
+      return TRUE;
+
+  return FALSE;
+}
+
+/* Parses the labels and the metadata out of the JSON text, once. */
+static void
+ensure_parsed (TesseraImage *self)
+{
+  g_autoptr(JsonNode) root = NULL;
+  JsonObject *rest;
+  JsonNode *node;
+
+  if (self->json_parsed)
+    return;
+  self->json_parsed = TRUE;
+
+  root = self->json != NULL ? json_from_string (self->json, NULL) : NULL;
+  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
+    return;
+  rest = json_node_get_object (root);
+
+  node = json_object_get_member (rest, "labels");
+  if (node != NULL && JSON_NODE_HOLDS_ARRAY (node))
+    self->labels = json_array_ref (json_node_get_array (node));
+  node = json_object_get_member (rest, "metadata");
+  if (node != NULL && JSON_NODE_HOLDS_OBJECT (node))
+    self->metadata = json_object_ref (json_node_get_object (node));
+}
+
+/* With the labels and the metadata already parsed (someone showed them),
+ * takes the new ones and says whether they changed; otherwise drops
+ * nothing and says that they may have, which is only ever a spare
+ * notification to nobody. */
+static void
+update_parsed (TesseraImage *self,
+               JsonObject   *object)
+{
+  JsonNode *node;
+
+  if (!self->json_parsed)
+    {
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_LABELS]);
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_METADATA]);
+      return;
+    }
+
+  node = json_object_get_member (object, "labels");
+  {
+    JsonArray *labels = node && JSON_NODE_HOLDS_ARRAY (node) ? json_node_get_array (node) : NULL;
+    g_autoptr(JsonNode) a = self->labels ? json_node_init_array (json_node_alloc (), self->labels) : NULL;
+
+    if (!node_equal (a, labels ? node : NULL))
+      {
+        g_clear_pointer (&self->labels, json_array_unref);
+        self->labels = labels ? json_array_ref (labels) : NULL;
+        g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_LABELS]);
+      }
+  }
+
+  node = json_object_get_member (object, "metadata");
+  {
+    JsonObject *metadata = node && JSON_NODE_HOLDS_OBJECT (node) ? json_node_get_object (node) : NULL;
+    g_autoptr(JsonNode) a = self->metadata ? json_node_init_object (json_node_alloc (), self->metadata) : NULL;
+
+    if (!node_equal (a, metadata ? node : NULL))
+      {
+        g_clear_pointer (&self->metadata, json_object_unref);
+        self->metadata = metadata ? json_object_ref (metadata) : NULL;
+        g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_METADATA]);
+      }
+  }
 }
 
 /**
@@ -244,32 +338,39 @@ tessera_image_update_from_json (TesseraImage *self,
 
     json_object_iter_init (&iter, object);
     while (json_object_iter_next (&iter, &name, &node))
-      if (!g_str_equal (name, "fileUrl") && !g_str_equal (name, "thumbnailUrl") &&
-          !g_str_equal (name, "previewUrl"))
+      if (!is_string_member (name, node))
         json_object_set_member (rest, name, json_node_ref (node));
     root = json_node_init_object (json_node_alloc (), rest);
     json_object_unref (rest);
     text = json_to_string (root, FALSE);
   }
-  changed = g_strcmp0 (self->json, text) != 0 ||
-            g_strcmp0 (self->file_url, member_string (object, "fileUrl")) != 0 ||
-            g_strcmp0 (self->thumbnail_url, member_string (object, "thumbnailUrl")) != 0 ||
-            g_strcmp0 (self->preview_url, member_string (object, "previewUrl")) != 0;
-  g_free (self->json);
-  self->json = text;
+  if (g_strcmp0 (self->json, text) != 0)
+    {
+      changed = TRUE;
+      g_free (self->json);
+      self->json = text;
+      update_parsed (self, object);
+    }
+  else
+    g_free (text);
+
+#define UPDATE_STRING(member, field, prop) \
+  changed |= update_string (self, object, member, &self->field, prop)
 
   if (self->id == NULL)
-    update_string (self, object, "id", &self->id, PROP_ID);
-  update_string (self, object, "filename", &self->filename, PROP_FILENAME);
-  update_string (self, object, "contentType", &self->content_type, PROP_CONTENT_TYPE);
-  update_string (self, object, "createdAt", &self->created_at, PROP_CREATED_AT);
-  update_string (self, object, "status", &self->status, PROP_STATUS);
-  update_string (self, object, "fileUrl", &self->file_url, PROP_FILE_URL);
-  update_string (self, object, "thumbnailUrl", &self->thumbnail_url, PROP_THUMBNAIL_URL);
-  update_string (self, object, "previewUrl", &self->preview_url, PROP_PREVIEW_URL);
-  update_string (self, object, "failureReason", &self->failure_reason, PROP_FAILURE_REASON);
-  update_string (self, object, "trashedAt", &self->trashed_at, PROP_TRASHED_AT);
-  update_string (self, object, "sha256", &self->sha256, PROP_SHA256);
+    UPDATE_STRING ("id", id, PROP_ID);
+  UPDATE_STRING ("filename", filename, PROP_FILENAME);
+  UPDATE_STRING ("contentType", content_type, PROP_CONTENT_TYPE);
+  UPDATE_STRING ("createdAt", created_at, PROP_CREATED_AT);
+  UPDATE_STRING ("status", status, PROP_STATUS);
+  UPDATE_STRING ("fileUrl", file_url, PROP_FILE_URL);
+  UPDATE_STRING ("thumbnailUrl", thumbnail_url, PROP_THUMBNAIL_URL);
+  UPDATE_STRING ("previewUrl", preview_url, PROP_PREVIEW_URL);
+  UPDATE_STRING ("failureReason", failure_reason, PROP_FAILURE_REASON);
+  UPDATE_STRING ("trashedAt", trashed_at, PROP_TRASHED_AT);
+  UPDATE_STRING ("sha256", sha256, PROP_SHA256);
+
+#undef UPDATE_STRING
 
   if ((v = member_int (object, "size")) != self->size)
     {
@@ -312,32 +413,6 @@ tessera_image_update_from_json (TesseraImage *self,
       g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_TAGS]);
     }
 
-  node = json_object_get_member (object, "labels");
-  {
-    JsonArray *labels = node && JSON_NODE_HOLDS_ARRAY (node) ? json_node_get_array (node) : NULL;
-    g_autoptr(JsonNode) a = self->labels ? json_node_init_array (json_node_alloc (), self->labels) : NULL;
-
-    if (!node_equal (a, labels ? node : NULL))
-      {
-        g_clear_pointer (&self->labels, json_array_unref);
-        self->labels = labels ? json_array_ref (labels) : NULL;
-        g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_LABELS]);
-      }
-  }
-
-  node = json_object_get_member (object, "metadata");
-  {
-    JsonObject *metadata = node && JSON_NODE_HOLDS_OBJECT (node) ? json_node_get_object (node) : NULL;
-    g_autoptr(JsonNode) a = self->metadata ? json_node_init_object (json_node_alloc (), self->metadata) : NULL;
-
-    if (!node_equal (a, metadata ? node : NULL))
-      {
-        g_clear_pointer (&self->metadata, json_object_unref);
-        self->metadata = metadata ? json_object_ref (metadata) : NULL;
-        g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_METADATA]);
-      }
-  }
-
   g_object_thaw_notify (G_OBJECT (self));
 
   return changed;
@@ -377,17 +452,32 @@ tessera_image_to_json (TesseraImage *self)
 {
   g_autoptr(JsonNode) root = NULL;
   JsonObject *object;
+  const char * const values[] = {
+    self->id, self->filename, self->content_type, self->created_at, self->status,
+    self->file_url, self->thumbnail_url, self->preview_url, self->failure_reason,
+    self->trashed_at, self->sha256,
+  };
 
   g_return_val_if_fail (TESSERA_IS_IMAGE (self), NULL);
+  G_STATIC_ASSERT (G_N_ELEMENTS (values) == G_N_ELEMENTS (string_members));
+
+  object = json_object_new ();
+  for (guint i = 0; i < G_N_ELEMENTS (values); i++)
+    if (values[i] != NULL)
+      json_object_set_string_member (object, string_members[i], values[i]);
 
   root = self->json != NULL ? json_from_string (self->json, NULL) : NULL;
-  object = root != NULL && JSON_NODE_HOLDS_OBJECT (root) ? json_node_dup_object (root) : json_object_new ();
-  if (self->file_url != NULL)
-    json_object_set_string_member (object, "fileUrl", self->file_url);
-  if (self->thumbnail_url != NULL)
-    json_object_set_string_member (object, "thumbnailUrl", self->thumbnail_url);
-  if (self->preview_url != NULL)
-    json_object_set_string_member (object, "previewUrl", self->preview_url);
+  if (root != NULL && JSON_NODE_HOLDS_OBJECT (root))
+    {
+      JsonObjectIter iter;
+      const char *name;
+      JsonNode *node;
+
+      json_object_iter_init (&iter, json_node_get_object (root));
+      while (json_object_iter_next (&iter, &name, &node))
+        if (!json_object_has_member (object, name))
+          json_object_set_member (object, name, json_node_ref (node));
+    }
 
   return object;
 }
@@ -417,14 +507,42 @@ GETTER (int, width)
 GETTER (int, height)
 GETTER (const char *, created_at)
 GETTER (const char *, status)
-GETTER (JsonArray *, labels)
 GETTER (const char *, file_url)
 GETTER (const char *, thumbnail_url)
 GETTER (const char *, preview_url)
 GETTER (const char *, failure_reason)
 GETTER (const char *, trashed_at)
 GETTER (const char *, sha256)
-GETTER (JsonObject *, metadata)
+
+/**
+ * tessera_image_get_labels:
+ *
+ * Returns: (transfer none) (nullable): the labels the tagger gave, with
+ *   their confidence and source
+ */
+JsonArray *
+tessera_image_get_labels (TesseraImage *self)
+{
+  g_return_val_if_fail (TESSERA_IS_IMAGE (self), NULL);
+
+  ensure_parsed (self);
+  return self->labels;
+}
+
+/**
+ * tessera_image_get_metadata:
+ *
+ * Returns: (transfer none) (nullable): what the file says of itself
+ *   (dimensions, camera, date taken)
+ */
+JsonObject *
+tessera_image_get_metadata (TesseraImage *self)
+{
+  g_return_val_if_fail (TESSERA_IS_IMAGE (self), NULL);
+
+  ensure_parsed (self);
+  return self->metadata;
+}
 
 /**
  * tessera_image_get_tags:
