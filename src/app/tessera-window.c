@@ -30,6 +30,8 @@
 #define LISTING_SAVE_SECONDS  2
 #define LISTING_SAVE_HEAD     1000
 #define LISTING_HEAD_SECONDS  30
+/* Images snapshotted per idle: about a millisecond. */
+#define LISTING_SAVE_CHUNK    1000
 #define MAX_COMPLETIONS   8
 
 typedef struct
@@ -57,6 +59,14 @@ struct _TesseraWindow
   TesseraListingCache    *listing_cache;
   guint                   listing_save_source;
   gint64                  listing_head_saved_at;
+  /* A save being prepared: the images to snapshot, a chunk per idle, then
+   * merged and written in a thread (listing_saving). */
+  GPtrArray              *listing_pending;
+  guint                   listing_next;
+  gboolean                listing_complete;
+  TesseraListingSnapshot *listing_snapshot;
+  guint                   listing_chunk_source;
+  gboolean                listing_saving;
 
   GPtrArray              *filter_tags;
   GPtrArray              *tag_counts;
@@ -1943,29 +1953,28 @@ is_unfiltered (TesseraImageList *list)
          !tessera_image_list_get_trashed (list);
 }
 
+/* What to save now, if anything: the first @n images of the list, and
+ * whether they are all of it. */
 static gboolean
-save_listing_cb (gpointer user_data)
+listing_save_range (TesseraWindow *self,
+                    guint         *n_out,
+                    gboolean      *complete_out)
 {
-  TesseraWindow *self = user_data;
   TesseraImageList *list = self->image_list;
-  g_autoptr(GPtrArray) images = NULL;
-  g_autoptr(GError) error = NULL;
   gboolean complete;
   guint n;
 
-  self->listing_save_source = 0;
   if (list == NULL || self->listing_cache == NULL ||
       !is_unfiltered (list) || tessera_image_list_get_showing_cached (list) ||
       tessera_image_list_get_error_message (list) != NULL)
-    return G_SOURCE_REMOVE;
+    return FALSE;
 
   /* Asking the model for its last page of rows fetches the next page:
    * with more to come, save all but those (a partial merge keeps the older
    * ones). And only the newest LISTING_SAVE_HEAD of them, at most every
-   * LISTING_HEAD_SECONDS once there are that many: saving walks what it
-   * saves on the main thread, and a scroll through a long list would pay
-   * for all of it every few seconds. The whole listing is saved once it
-   * is complete. */
+   * LISTING_HEAD_SECONDS once there are that many: a scroll through a long
+   * list need not snapshot all of it every few seconds. The whole listing
+   * is saved once it is complete. */
   n = g_list_model_get_n_items (G_LIST_MODEL (list));
   complete = !tessera_image_list_get_has_more (list);
   if (!complete)
@@ -1979,20 +1988,116 @@ save_listing_cb (gpointer user_data)
           n = LISTING_SAVE_HEAD;
           if (self->listing_head_saved_at != 0 &&
               now - self->listing_head_saved_at < LISTING_HEAD_SECONDS * G_USEC_PER_SEC)
-            return G_SOURCE_REMOVE;
+            return FALSE;
           self->listing_head_saved_at = now;
         }
     }
 
+  *n_out = n;
+  *complete_out = complete;
+  return TRUE;
+}
+
+static void
+cancel_listing_snapshot (TesseraWindow *self)
+{
+  g_clear_handle_id (&self->listing_chunk_source, g_source_remove);
+  g_clear_pointer (&self->listing_pending, g_ptr_array_unref);
+  g_clear_pointer (&self->listing_snapshot, tessera_listing_snapshot_free);
+}
+
+static void
+listing_saved_cb (GObject      *object,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  g_autoptr(TesseraWindow) self = user_data;
+  g_autoptr(GError) error = NULL;
+
+  self->listing_saving = FALSE;
+  if (!tessera_listing_cache_merge_save_finish (TESSERA_LISTING_CACHE (object), result, &error) &&
+      !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    g_warning ("Could not save the listing cache: %s", error->message);
+}
+
+/* A chunk of the snapshot per idle, between frames; the merge, the
+ * serialising and the writing in a thread. At 100 000 images the whole of
+ * it on the main thread was a frozen half second. */
+static gboolean
+listing_chunk_cb (gpointer user_data)
+{
+  TesseraWindow *self = user_data;
+  guint end = MIN (self->listing_next + LISTING_SAVE_CHUNK, self->listing_pending->len);
+
+  for (; self->listing_next < end; self->listing_next++)
+    tessera_listing_snapshot_add (self->listing_snapshot,
+                                  g_ptr_array_index (self->listing_pending, self->listing_next));
+
+  if (self->listing_next < self->listing_pending->len)
+    return G_SOURCE_CONTINUE;
+
+  self->listing_chunk_source = 0;
+  g_clear_pointer (&self->listing_pending, g_ptr_array_unref);
+  self->listing_saving = TRUE;
+  tessera_listing_cache_merge_save_async (self->listing_cache,
+                                          g_steal_pointer (&self->listing_snapshot),
+                                          self->listing_complete, self->cancellable,
+                                          listing_saved_cb, g_object_ref (self));
+
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+save_listing_cb (gpointer user_data)
+{
+  TesseraWindow *self = user_data;
+  gboolean complete;
+  guint n;
+
+  self->listing_save_source = 0;
+
+  /* One save at a time; the next one comes after. */
+  if (self->listing_chunk_source != 0 || self->listing_saving)
+    {
+      self->listing_save_source = g_timeout_add_seconds (LISTING_SAVE_SECONDS, save_listing_cb, self);
+      return G_SOURCE_REMOVE;
+    }
+
+  if (!listing_save_range (self, &n, &complete))
+    return G_SOURCE_REMOVE;
+
+  self->listing_pending = g_ptr_array_new_full (n, g_object_unref);
+  for (guint i = 0; i < n; i++)
+    g_ptr_array_add (self->listing_pending, g_list_model_get_item (G_LIST_MODEL (self->image_list), i));
+  self->listing_next = 0;
+  self->listing_complete = complete;
+  self->listing_snapshot = tessera_listing_snapshot_new ();
+  self->listing_chunk_source = g_idle_add (listing_chunk_cb, self);
+
+  return G_SOURCE_REMOVE;
+}
+
+/* Closing the window: what is waiting to be saved is saved now. */
+static void
+save_listing_now (TesseraWindow *self)
+{
+  g_autoptr(GPtrArray) images = NULL;
+  g_autoptr(GError) error = NULL;
+  gboolean complete;
+  guint n;
+
+  cancel_listing_snapshot (self);
+  self->listing_head_saved_at = 0;
+  if (!listing_save_range (self, &n, &complete))
+    return;
+
   images = g_ptr_array_new_full (n, g_object_unref);
   for (guint i = 0; i < n; i++)
-    g_ptr_array_add (images, g_list_model_get_item (G_LIST_MODEL (list), i));
+    g_ptr_array_add (images, g_list_model_get_item (G_LIST_MODEL (self->image_list), i));
 
   tessera_listing_cache_merge (self->listing_cache, images, complete);
   if (!tessera_listing_cache_save (self->listing_cache, &error))
     g_warning ("Could not save the listing cache: %s", error->message);
-
-  return G_SOURCE_REMOVE;
 }
 
 /* Starting without the server: the last listing, with the thumbnails on
@@ -2049,10 +2154,10 @@ show_cached_listing (TesseraWindow *self)
 static void
 flush_listing_save (TesseraWindow *self)
 {
-  if (self->listing_save_source != 0)
+  if (self->listing_save_source != 0 || self->listing_chunk_source != 0)
     {
       g_clear_handle_id (&self->listing_save_source, g_source_remove);
-      save_listing_cb (self);
+      save_listing_now (self);
     }
 }
 
@@ -2102,6 +2207,7 @@ clear_session (TesseraWindow *self)
   g_clear_handle_id (&self->offline_source, g_source_remove);
   /* Signing out saves nothing more (closing saves, on unrealize). */
   g_clear_handle_id (&self->listing_save_source, g_source_remove);
+  cancel_listing_snapshot (self);
   g_clear_object (&self->listing_cache);
   g_hash_table_remove_all (self->watched);
 

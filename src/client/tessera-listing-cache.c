@@ -28,7 +28,31 @@ typedef struct
   const char  *id;
   const char  *filename;
   const char **tags;        /* the array is ours, the strings the variant's */
+  gsize        position;    /* in the variant's list */
 } Entry;
+
+/* One listing, serialised and indexed. Never changed once made, so a save
+ * in a thread can read the one it started from while the cache moves on. */
+typedef struct
+{
+  gatomicrefcount  ref_count;
+  GVariant        *data;
+  GVariant        *list;
+  GArray          *entries;   /* of Entry, newest first */
+  GHashTable      *by_id;     /* id -> index + 1 */
+} Index;
+
+/* Images as a listing returned them, serialised a chunk at a time: building
+ * a GVariant keeps a tree of small allocations until it is serialised, half
+ * a kilobyte an image, which for 100 000 images would be a 50 MB peak. */
+struct _TesseraListingSnapshot
+{
+  GPtrArray       *chunks;    /* of serialised a(ssas) */
+  GVariantBuilder  builder;
+  guint            n_building;
+};
+
+#define SNAPSHOT_CHUNK 1024
 
 struct _TesseraListingCache
 {
@@ -37,9 +61,12 @@ struct _TesseraListingCache
   char       *path;
   char       *thumbnail_dir;
 
-  GVariant   *data;
-  GArray     *entries;      /* of Entry, newest first */
-  GHashTable *by_id;        /* id -> index + 1 */
+  Index      *index;
+  /* Every change of the cache (and every save started in a thread) takes
+   * the next one; a threaded save applies, and writes, only if it is still
+   * the last. */
+  int         generation;
+  GMutex      write_lock;
 };
 
 G_DEFINE_FINAL_TYPE (TesseraListingCache, tessera_listing_cache, G_TYPE_OBJECT)
@@ -61,42 +88,77 @@ clear_entry (gpointer data)
   g_clear_pointer (&entry->tags, g_free);
 }
 
-/* Takes @data (floating or not) and indexes it. */
 static void
-set_data (TesseraListingCache *self,
-          GVariant            *data)
+index_unref (Index *index)
 {
-  g_autoptr(GVariant) list = NULL;
+  if (!g_atomic_ref_count_dec (&index->ref_count))
+    return;
+
+  g_hash_table_unref (index->by_id);
+  g_array_unref (index->entries);
+  g_variant_unref (index->list);
+  g_variant_unref (index->data);
+  g_free (index);
+}
+
+static Index *
+index_ref (Index *index)
+{
+  g_atomic_ref_count_inc (&index->ref_count);
+  return index;
+}
+
+/* Takes @data (floating or not) and indexes it; thread-safe. */
+static Index *
+index_new (GVariant *data)
+{
+  Index *index = g_new0 (Index, 1);
   gsize n;
 
-  g_array_set_size (self->entries, 0);
-  g_hash_table_remove_all (self->by_id);
-  g_clear_pointer (&self->data, g_variant_unref);
+  g_atomic_ref_count_init (&index->ref_count);
+  index->entries = g_array_new (FALSE, FALSE, sizeof (Entry));
+  g_array_set_clear_func (index->entries, clear_entry);
+  index->by_id = g_hash_table_new (g_str_hash, g_str_equal);
 
-  self->data = g_variant_ref_sink (data);
+  index->data = g_variant_ref_sink (data);
   /* Serialise now: the entries point into the data, and a variant built by
-   * g_variant_new() frees its tree the first time it is serialised (save). */
-  (void) g_variant_get_data (self->data);
-  list = g_variant_get_child_value (self->data, 1);
-  n = g_variant_n_children (list);
+   * g_variant_new() frees its tree the first time it is serialised. */
+  (void) g_variant_get_data (index->data);
+  index->list = g_variant_get_child_value (index->data, 1);
+  n = g_variant_n_children (index->list);
 
   for (gsize i = 0; i < n; i++)
     {
       Entry entry;
 
-      g_variant_get_child (list, i, "(&s&s^a&s)", &entry.id, &entry.filename, &entry.tags);
+      g_variant_get_child (index->list, i, "(&s&s^a&s)", &entry.id, &entry.filename, &entry.tags);
+      entry.position = i;
 
       /* A duplicate id keeps its first (newest) entry. */
-      if (*entry.id == '\0' || g_hash_table_contains (self->by_id, entry.id))
+      if (*entry.id == '\0' || g_hash_table_contains (index->by_id, entry.id))
         {
           g_free (entry.tags);
           continue;
         }
 
-      g_array_append_val (self->entries, entry);
-      g_hash_table_insert (self->by_id, (gpointer) entry.id,
-                           GUINT_TO_POINTER (self->entries->len));
+      g_array_append_val (index->entries, entry);
+      g_hash_table_insert (index->by_id, (gpointer) entry.id,
+                           GUINT_TO_POINTER (index->entries->len));
     }
+
+  return index;
+}
+
+/* Takes @data (floating or not) as the cache's content. */
+static void
+set_data (TesseraListingCache *self,
+          GVariant            *data)
+{
+  Index *index = index_new (data);
+
+  g_atomic_int_inc (&self->generation);
+  g_clear_pointer (&self->index, index_unref);
+  self->index = index;
 }
 
 static GVariant *
@@ -110,9 +172,8 @@ tessera_listing_cache_finalize (GObject *object)
 {
   TesseraListingCache *self = TESSERA_LISTING_CACHE (object);
 
-  g_clear_pointer (&self->by_id, g_hash_table_unref);
-  g_clear_pointer (&self->entries, g_array_unref);
-  g_clear_pointer (&self->data, g_variant_unref);
+  g_clear_pointer (&self->index, index_unref);
+  g_mutex_clear (&self->write_lock);
   g_clear_pointer (&self->path, g_free);
   g_clear_pointer (&self->thumbnail_dir, g_free);
 
@@ -180,9 +241,7 @@ tessera_listing_cache_class_init (TesseraListingCacheClass *klass)
 static void
 tessera_listing_cache_init (TesseraListingCache *self)
 {
-  self->entries = g_array_new (FALSE, FALSE, sizeof (Entry));
-  g_array_set_clear_func (self->entries, clear_entry);
-  self->by_id = g_hash_table_new (g_str_hash, g_str_equal);
+  g_mutex_init (&self->write_lock);
   set_data (self, empty_data ());
 }
 
@@ -289,7 +348,7 @@ tessera_listing_cache_get_n_images (TesseraListingCache *self)
 {
   g_return_val_if_fail (TESSERA_IS_LISTING_CACHE (self), 0);
 
-  return self->entries->len;
+  return self->index->entries->len;
 }
 
 /**
@@ -353,15 +412,13 @@ tessera_listing_cache_load (TesseraListingCache  *self,
  *
  * Returns: %TRUE on success
  */
-gboolean
-tessera_listing_cache_save (TesseraListingCache  *self,
-                            GError              **error)
+static gboolean
+write_data (const char  *path,
+            GVariant    *data,
+            GError     **error)
 {
-  g_autofree char *dir = NULL;
+  g_autofree char *dir = g_path_get_dirname (path);
 
-  g_return_val_if_fail (TESSERA_IS_LISTING_CACHE (self), FALSE);
-
-  dir = g_path_get_dirname (self->path);
   if (g_mkdir_with_parents (dir, 0700) != 0)
     {
       int errsv = errno;
@@ -371,29 +428,280 @@ tessera_listing_cache_save (TesseraListingCache  *self,
       return FALSE;
     }
 
-  return g_file_set_contents_full (self->path,
-                                   g_variant_get_data (self->data),
-                                   g_variant_get_size (self->data),
-                                   G_FILE_SET_CONTENTS_CONSISTENT,
-                                   0600, error);
+  return g_file_set_contents_full (path, g_variant_get_data (data), g_variant_get_size (data),
+                                   G_FILE_SET_CONTENTS_CONSISTENT, 0600, error);
+}
+
+gboolean
+tessera_listing_cache_save (TesseraListingCache  *self,
+                            GError              **error)
+{
+  g_autoptr(GMutexLocker) locker = NULL;
+
+  g_return_val_if_fail (TESSERA_IS_LISTING_CACHE (self), FALSE);
+
+  locker = g_mutex_locker_new (&self->write_lock);
+  return write_data (self->path, self->index->data, error);
+}
+
+/* Snapshots ----------------------------------------------------------------- */
+
+/**
+ * tessera_listing_snapshot_new:
+ *
+ * What a listing cache is made from: images added newest first, kept as
+ * serialised data, not as the images, so that a thread may merge and save
+ * it while the images change.
+ *
+ * Returns: (transfer full): an empty snapshot
+ */
+TesseraListingSnapshot *
+tessera_listing_snapshot_new (void)
+{
+  TesseraListingSnapshot *snapshot = g_new0 (TesseraListingSnapshot, 1);
+
+  snapshot->chunks = g_ptr_array_new_with_free_func ((GDestroyNotify) g_variant_unref);
+
+  return snapshot;
+}
+
+void
+tessera_listing_snapshot_free (TesseraListingSnapshot *snapshot)
+{
+  if (snapshot == NULL)
+    return;
+
+  if (snapshot->n_building > 0)
+    g_variant_builder_clear (&snapshot->builder);
+  g_ptr_array_unref (snapshot->chunks);
+  g_free (snapshot);
 }
 
 static void
-add_image (GVariantBuilder *builder,
-           GHashTable      *seen,
-           TesseraImage    *image)
+snapshot_close_chunk (TesseraListingSnapshot *snapshot)
 {
-  const char *id = tessera_image_get_id (image);
-  const char * const *tags = tessera_image_get_tags (image);
-  const char *filename = tessera_image_get_filename (image);
-  static const char * const no_tags[] = { NULL };
+  GVariant *chunk;
 
-  if (id == NULL || *id == '\0' || !g_hash_table_add (seen, (gpointer) id))
+  if (snapshot->n_building == 0)
     return;
 
-  g_variant_builder_add (builder, "(ss^as)", id,
-                         filename ? filename : "",
-                         tags ? tags : no_tags);
+  chunk = g_variant_ref_sink (g_variant_builder_end (&snapshot->builder));
+  (void) g_variant_get_data (chunk);
+  g_ptr_array_add (snapshot->chunks, chunk);
+  snapshot->n_building = 0;
+}
+
+/**
+ * tessera_listing_snapshot_add:
+ * @image: the next image of the listing, in its order (newest first)
+ */
+void
+tessera_listing_snapshot_add (TesseraListingSnapshot *snapshot,
+                              TesseraImage           *image)
+{
+  const char *id;
+  const char *filename;
+  GVariant *fields[3];
+
+  g_return_if_fail (snapshot != NULL);
+  g_return_if_fail (TESSERA_IS_IMAGE (image));
+
+  id = tessera_image_get_id (image);
+  filename = tessera_image_get_filename (image);
+  if (id == NULL || *id == '\0')
+    return;
+
+  if (snapshot->n_building == 0)
+    g_variant_builder_init (&snapshot->builder, G_VARIANT_TYPE ("a(ssas)"));
+  fields[0] = g_variant_new_string (id);
+  fields[1] = g_variant_new_string (filename != NULL ? filename : "");
+  fields[2] = g_variant_new_strv (tessera_image_get_tags (image), -1);
+  g_variant_builder_add_value (&snapshot->builder, g_variant_new_tuple (fields, 3));
+  if (++snapshot->n_building == SNAPSHOT_CHUNK)
+    snapshot_close_chunk (snapshot);
+}
+
+/* The listing of @snapshot, followed, for a partial listing, by the images
+ * of @older it does not hold; thread-safe. Every entry is a serialised
+ * child of a chunk or of @older's data: nothing is built twice. */
+static GVariant *
+build_data (TesseraListingSnapshot *snapshot,
+            Index                  *older)
+{
+  g_autoptr(GHashTable) seen = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autoptr(GPtrArray) children = g_ptr_array_new_with_free_func ((GDestroyNotify) g_variant_unref);
+  GVariant *list;
+
+  snapshot_close_chunk (snapshot);
+
+  for (guint c = 0; c < snapshot->chunks->len; c++)
+    {
+      GVariant *chunk = g_ptr_array_index (snapshot->chunks, c);
+      gsize n = g_variant_n_children (chunk);
+
+      for (gsize i = 0; i < n; i++)
+        {
+          GVariant *child = g_variant_get_child_value (chunk, i);
+          const char *id;
+
+          g_variant_get_child (child, 0, "&s", &id);
+          if (g_hash_table_add (seen, (gpointer) id))
+            g_ptr_array_add (children, child);
+          else
+            g_variant_unref (child);
+        }
+    }
+
+  for (guint i = 0; older != NULL && i < older->entries->len; i++)
+    {
+      const Entry *entry = &g_array_index (older->entries, Entry, i);
+
+      if (g_hash_table_add (seen, (gpointer) entry->id))
+        g_ptr_array_add (children, g_variant_get_child_value (older->list, entry->position));
+    }
+
+  list = g_variant_new_array (G_VARIANT_TYPE ("(ssas)"), (GVariant **) children->pdata, children->len);
+  return g_variant_new ("(u@a(ssas))", LISTING_VERSION, list);
+}
+
+/**
+ * tessera_listing_cache_merge_snapshot:
+ * @snapshot: (transfer full): images as a listing returned them
+ * @complete: whether @snapshot is the whole listing
+ *
+ * As tessera_listing_cache_merge().
+ */
+void
+tessera_listing_cache_merge_snapshot (TesseraListingCache    *self,
+                                      TesseraListingSnapshot *snapshot,
+                                      gboolean                complete)
+{
+  g_return_if_fail (TESSERA_IS_LISTING_CACHE (self));
+  g_return_if_fail (snapshot != NULL);
+
+  set_data (self, build_data (snapshot, complete ? NULL : self->index));
+  tessera_listing_snapshot_free (snapshot);
+}
+
+typedef struct
+{
+  TesseraListingSnapshot *snapshot;
+  Index                  *older;       /* NULL for a complete listing */
+  int                     generation;
+  char                   *path;
+  GCancellable           *cancellable;
+  Index                  *made;
+  GError                 *write_error;
+} SaveJob;
+
+static void
+save_job_free (SaveJob *job)
+{
+  tessera_listing_snapshot_free (job->snapshot);
+  g_clear_pointer (&job->older, index_unref);
+  g_clear_pointer (&job->made, index_unref);
+  g_clear_error (&job->write_error);
+  g_clear_object (&job->cancellable);
+  g_free (job->path);
+  g_free (job);
+}
+
+static void
+save_thread (GTask        *work,
+             gpointer      source_object,
+             gpointer      task_data,
+             GCancellable *cancellable)
+{
+  TesseraListingCache *self = source_object;
+  SaveJob *job = task_data;
+  g_autoptr(GMutexLocker) locker = NULL;
+
+  (void) cancellable;
+
+  job->made = index_new (build_data (job->snapshot, job->older));
+
+  /* Not over what a later change of the cache wrote, or will write; and
+   * not at all once cancelled. */
+  locker = g_mutex_locker_new (&self->write_lock);
+  if (g_atomic_int_get (&self->generation) == job->generation &&
+      !g_cancellable_is_cancelled (job->cancellable))
+    write_data (job->path, job->made->data, &job->write_error);
+
+  g_task_return_boolean (work, TRUE);
+}
+
+static void
+saved_cb (GObject      *object,
+          GAsyncResult *result,
+          gpointer      user_data)
+{
+  TesseraListingCache *self = TESSERA_LISTING_CACHE (object);
+  g_autoptr(GTask) task = user_data;
+  SaveJob *job = g_task_get_task_data (G_TASK (result));
+
+  if (g_task_return_error_if_cancelled (task))
+    return;
+
+  if (g_atomic_int_get (&self->generation) == job->generation)
+    {
+      g_clear_pointer (&self->index, index_unref);
+      self->index = g_steal_pointer (&job->made);
+    }
+
+  if (job->write_error != NULL)
+    g_task_return_error (task, g_steal_pointer (&job->write_error));
+  else
+    g_task_return_boolean (task, TRUE);
+}
+
+/**
+ * tessera_listing_cache_merge_save_async:
+ * @snapshot: (transfer full): images as a listing returned them
+ * @complete: whether @snapshot is the whole listing
+ *
+ * tessera_listing_cache_merge_snapshot() then tessera_listing_cache_save(),
+ * in a thread. The cache takes the merged listing when done, unless it
+ * changed in the meantime: the later change wins, in memory and on disk.
+ * Cancelled, it changes neither (unless the file was already written).
+ */
+void
+tessera_listing_cache_merge_save_async (TesseraListingCache    *self,
+                                        TesseraListingSnapshot *snapshot,
+                                        gboolean                complete,
+                                        GCancellable           *cancellable,
+                                        GAsyncReadyCallback     callback,
+                                        gpointer                user_data)
+{
+  g_autoptr(GTask) work = NULL;
+  GTask *task;
+  SaveJob *job;
+
+  g_return_if_fail (TESSERA_IS_LISTING_CACHE (self));
+  g_return_if_fail (snapshot != NULL);
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, tessera_listing_cache_merge_save_async);
+
+  job = g_new0 (SaveJob, 1);
+  job->snapshot = snapshot;
+  job->older = complete ? NULL : index_ref (self->index);
+  job->generation = g_atomic_int_add (&self->generation, 1) + 1;
+  job->path = g_strdup (self->path);
+  job->cancellable = cancellable != NULL ? g_object_ref (cancellable) : NULL;
+
+  work = g_task_new (self, NULL, saved_cb, task);
+  g_task_set_task_data (work, job, (GDestroyNotify) save_job_free);
+  g_task_run_in_thread (work, save_thread);
+}
+
+gboolean
+tessera_listing_cache_merge_save_finish (TesseraListingCache  *self,
+                                         GAsyncResult         *result,
+                                         GError              **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+
+  return g_task_propagate_boolean (G_TASK (result), error);
 }
 
 /**
@@ -410,31 +718,15 @@ tessera_listing_cache_merge (TesseraListingCache *self,
                              GPtrArray           *images,
                              gboolean             complete)
 {
-  g_autoptr(GHashTable) seen = NULL;
-  GVariantBuilder builder;
+  TesseraListingSnapshot *snapshot;
 
   g_return_if_fail (TESSERA_IS_LISTING_CACHE (self));
   g_return_if_fail (images != NULL);
 
-  seen = g_hash_table_new (g_str_hash, g_str_equal);
-  g_variant_builder_init (&builder, G_VARIANT_TYPE ("a(ssas)"));
-
+  snapshot = tessera_listing_snapshot_new ();
   for (guint i = 0; i < images->len; i++)
-    add_image (&builder, seen, g_ptr_array_index (images, i));
-
-  if (!complete)
-    {
-      for (guint i = 0; i < self->entries->len; i++)
-        {
-          const Entry *entry = &g_array_index (self->entries, Entry, i);
-
-          if (g_hash_table_add (seen, (gpointer) entry->id))
-            g_variant_builder_add (&builder, "(ss^as)", entry->id, entry->filename, entry->tags);
-        }
-    }
-
-  /* The strings in @seen point into the old variant: build before swapping. */
-  set_data (self, g_variant_new (LISTING_FORMAT, LISTING_VERSION, &builder));
+    tessera_listing_snapshot_add (snapshot, g_ptr_array_index (images, i));
+  tessera_listing_cache_merge_snapshot (self, snapshot, complete);
 }
 
 /**
@@ -446,23 +738,25 @@ gboolean
 tessera_listing_cache_remove (TesseraListingCache *self,
                               const char          *image_id)
 {
-  GVariantBuilder builder;
+  g_autoptr(GPtrArray) children = NULL;
+  GVariant *list;
 
   g_return_val_if_fail (TESSERA_IS_LISTING_CACHE (self), FALSE);
   g_return_val_if_fail (image_id != NULL, FALSE);
 
-  if (!g_hash_table_contains (self->by_id, image_id))
+  if (!g_hash_table_contains (self->index->by_id, image_id))
     return FALSE;
 
-  g_variant_builder_init (&builder, G_VARIANT_TYPE ("a(ssas)"));
-  for (guint i = 0; i < self->entries->len; i++)
+  children = g_ptr_array_new_with_free_func ((GDestroyNotify) g_variant_unref);
+  for (guint i = 0; i < self->index->entries->len; i++)
     {
-      const Entry *entry = &g_array_index (self->entries, Entry, i);
+      const Entry *entry = &g_array_index (self->index->entries, Entry, i);
 
       if (g_strcmp0 (entry->id, image_id) != 0)
-        g_variant_builder_add (&builder, "(ss^as)", entry->id, entry->filename, entry->tags);
+        g_ptr_array_add (children, g_variant_get_child_value (self->index->list, entry->position));
     }
-  set_data (self, g_variant_new (LISTING_FORMAT, LISTING_VERSION, &builder));
+  list = g_variant_new_array (G_VARIANT_TYPE ("(ssas)"), (GVariant **) children->pdata, children->len);
+  set_data (self, g_variant_new ("(u@a(ssas))", LISTING_VERSION, list));
 
   return TRUE;
 }
@@ -488,11 +782,11 @@ tessera_listing_cache_lookup (TesseraListingCache  *self,
   g_return_val_if_fail (TESSERA_IS_LISTING_CACHE (self), FALSE);
   g_return_val_if_fail (image_id != NULL, FALSE);
 
-  index = GPOINTER_TO_UINT (g_hash_table_lookup (self->by_id, image_id));
+  index = GPOINTER_TO_UINT (g_hash_table_lookup (self->index->by_id, image_id));
   if (index == 0)
     return FALSE;
 
-  entry = &g_array_index (self->entries, Entry, index - 1);
+  entry = &g_array_index (self->index->entries, Entry, index - 1);
   if (filename != NULL)
     *filename = entry->filename;
   if (tags != NULL)
@@ -595,9 +889,9 @@ tessera_listing_cache_search (TesseraListingCache *self,
   builder = g_strv_builder_new ();
   normalized = normalize_terms (terms);
 
-  for (guint i = 0; normalized != NULL && i < self->entries->len; i++)
+  for (guint i = 0; normalized != NULL && i < self->index->entries->len; i++)
     {
-      const Entry *entry = &g_array_index (self->entries, Entry, i);
+      const Entry *entry = &g_array_index (self->index->entries, Entry, i);
 
       if (entry_matches (entry, (const char * const *) normalized))
         {
@@ -636,12 +930,12 @@ tessera_listing_cache_filter (TesseraListingCache *self,
 
   for (guint i = 0; normalized != NULL && image_ids != NULL && image_ids[i] != NULL; i++)
     {
-      guint index = GPOINTER_TO_UINT (g_hash_table_lookup (self->by_id, image_ids[i]));
+      guint index = GPOINTER_TO_UINT (g_hash_table_lookup (self->index->by_id, image_ids[i]));
 
       if (index == 0)
         continue;
 
-      if (entry_matches (&g_array_index (self->entries, Entry, index - 1),
+      if (entry_matches (&g_array_index (self->index->entries, Entry, index - 1),
                          (const char * const *) normalized))
         {
           g_strv_builder_add (builder, image_ids[i]);
@@ -670,8 +964,8 @@ tessera_listing_cache_dup_ids (TesseraListingCache *self,
   g_return_val_if_fail (TESSERA_IS_LISTING_CACHE (self), NULL);
 
   builder = g_strv_builder_new ();
-  for (guint i = 0; i < self->entries->len && (max_results == 0 || i < max_results); i++)
-    g_strv_builder_add (builder, g_array_index (self->entries, Entry, i).id);
+  for (guint i = 0; i < self->index->entries->len && (max_results == 0 || i < max_results); i++)
+    g_strv_builder_add (builder, g_array_index (self->index->entries, Entry, i).id);
 
   return g_strv_builder_end (builder);
 }

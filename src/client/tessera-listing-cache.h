@@ -15,6 +15,15 @@ G_BEGIN_DECLS
 
 G_DECLARE_FINAL_TYPE (TesseraListingCache, tessera_listing_cache, TESSERA, LISTING_CACHE, GObject)
 
+typedef struct _TesseraListingSnapshot TesseraListingSnapshot;
+
+TesseraListingSnapshot *tessera_listing_snapshot_new  (void);
+void                    tessera_listing_snapshot_add  (TesseraListingSnapshot *snapshot,
+                                                       TesseraImage           *image);
+void                    tessera_listing_snapshot_free (TesseraListingSnapshot *snapshot);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (TesseraListingSnapshot, tessera_listing_snapshot_free)
+
 TesseraListingCache *tessera_listing_cache_new                 (const char          *path);
 TesseraListingCache *tessera_listing_cache_new_for_account     (const char          *server_url,
                                                                 const char          *username);
@@ -30,6 +39,18 @@ gboolean             tessera_listing_cache_save                (TesseraListingCa
 void                 tessera_listing_cache_merge               (TesseraListingCache *self,
                                                                 GPtrArray           *images,
                                                                 gboolean             complete);
+void                 tessera_listing_cache_merge_snapshot      (TesseraListingCache *self,
+                                                                TesseraListingSnapshot *snapshot,
+                                                                gboolean             complete);
+void                 tessera_listing_cache_merge_save_async    (TesseraListingCache *self,
+                                                                TesseraListingSnapshot *snapshot,
+                                                                gboolean             complete,
+                                                                GCancellable        *cancellable,
+                                                                GAsyncReadyCallback  callback,
+                                                                gpointer             user_data);
+gboolean             tessera_listing_cache_merge_save_finish   (TesseraListingCache *self,
+                                                                GAsyncResult        *result,
+                                                                GError             **error);
 gboolean             tessera_listing_cache_remove              (TesseraListingCache *self,
                                                                 const char          *image_id);
 gboolean             tessera_listing_cache_lookup              (TesseraListingCache *self,

@@ -221,6 +221,149 @@ test_thumbnail_path (Fixture       *fixture,
 }
 
 static void
+saved_cb (GObject      *object,
+          GAsyncResult *result,
+          gpointer      user_data)
+{
+  GAsyncResult **out = user_data;
+
+  (void) object;
+  *out = g_object_ref (result);
+}
+
+static GAsyncResult *
+wait_for (GAsyncResult **result)
+{
+  while (*result == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  return *result;
+}
+
+static TesseraListingSnapshot *
+snapshot_of (GPtrArray *images)
+{
+  TesseraListingSnapshot *snapshot = tessera_listing_snapshot_new ();
+
+  for (guint i = 0; i < images->len; i++)
+    tessera_listing_snapshot_add (snapshot, g_ptr_array_index (images, i));
+  return snapshot;
+}
+
+/* A save in a thread: the same file and the same cache as in the main
+ * thread, over more than one chunk of the snapshot, duplicates across
+ * chunks keeping the first. */
+static void
+test_save_in_thread (Fixture       *fixture,
+                     gconstpointer  data)
+{
+  g_autoptr(TesseraListingCache) cache = tessera_listing_cache_new (fixture->path);
+  g_autoptr(TesseraListingCache) reread = tessera_listing_cache_new (fixture->path);
+  g_autoptr(GPtrArray) images = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr(GPtrArray) page = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GAsyncResult) partial = NULL;
+  g_autoptr(GError) error = NULL;
+  const char * const *tags = NULL;
+  const char *filename = NULL;
+  const char *dup[] = { "dup", NULL };
+  g_auto(GStrv) dups = NULL;
+  g_auto(GStrv) ids = NULL;
+
+  for (guint i = 0; i < 2500; i++)
+    {
+      g_autofree char *id = g_strdup_printf ("id%04u", i);
+      g_autofree char *name = g_strdup_printf ("img%u.jpg", i);
+
+      g_ptr_array_add (images, make_image (id, name, i % 2 ? "[\"odd\"]" : "[\"even\",\"x\"]"));
+    }
+  /* Again, in a later chunk: the first one stays. */
+  g_ptr_array_add (images, make_image ("id0003", "again.jpg", "[\"dup\"]"));
+
+  tessera_listing_cache_merge_save_async (cache, snapshot_of (images), TRUE, NULL, saved_cb, &result);
+  g_assert_true (tessera_listing_cache_merge_save_finish (cache, wait_for (&result), &error));
+  g_assert_no_error (error);
+
+  g_assert_cmpuint (tessera_listing_cache_get_n_images (cache), ==, 2500);
+  g_assert_true (tessera_listing_cache_lookup (cache, "id0003", &filename, &tags));
+  g_assert_cmpstr (filename, ==, "img3.jpg");
+  dups = tessera_listing_cache_search (cache, dup, 0);
+  assert_ids (dups, "");
+  g_assert_true (tessera_listing_cache_lookup (cache, "id2498", &filename, &tags));
+  g_assert_cmpstr (tags[1], ==, "x");
+
+  g_assert_true (tessera_listing_cache_load (reread, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (tessera_listing_cache_get_n_images (reread), ==, 2500);
+  ids = tessera_listing_cache_dup_ids (reread, 3);
+  assert_ids (ids, "id0000,id0001,id0002");
+
+  /* A partial listing in a thread keeps the rest after it. */
+  g_ptr_array_add (page, make_image ("new", "new.jpg", "[\"dup\"]"));
+  g_ptr_array_add (page, make_image ("id1000", "renamed.jpg", "[]"));
+  tessera_listing_cache_merge_save_async (cache, snapshot_of (page), FALSE, NULL, saved_cb, &partial);
+  g_assert_true (tessera_listing_cache_merge_save_finish (cache, wait_for (&partial), &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (tessera_listing_cache_get_n_images (cache), ==, 2501);
+  g_clear_pointer (&ids, g_strfreev);
+  ids = tessera_listing_cache_dup_ids (cache, 3);
+  assert_ids (ids, "new,id1000,id0000");
+  g_assert_true (tessera_listing_cache_lookup (cache, "id1000", &filename, NULL));
+  g_assert_cmpstr (filename, ==, "renamed.jpg");
+}
+
+/* A change made while a threaded save runs is newer: it wins in memory and
+ * on disk, whichever finishes first. */
+static void
+test_later_change_wins (Fixture       *fixture,
+                        gconstpointer  data)
+{
+  g_autoptr(TesseraListingCache) cache = tessera_listing_cache_new (fixture->path);
+  g_autoptr(TesseraListingCache) reread = tessera_listing_cache_new (fixture->path);
+  g_autoptr(GPtrArray) images = make_images ();
+  g_autoptr(GPtrArray) later = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  g_auto(GStrv) ids = NULL;
+  g_auto(GStrv) reread_ids = NULL;
+
+  g_ptr_array_add (later, make_image ("z", "z.jpg", "[]"));
+
+  tessera_listing_cache_merge_save_async (cache, snapshot_of (images), TRUE, NULL, saved_cb, &result);
+  tessera_listing_cache_merge (cache, later, TRUE);
+  g_assert_true (tessera_listing_cache_save (cache, &error));
+  g_assert_no_error (error);
+  g_assert_true (tessera_listing_cache_merge_save_finish (cache, wait_for (&result), &error));
+  g_assert_no_error (error);
+
+  ids = tessera_listing_cache_dup_ids (cache, 0);
+  assert_ids (ids, "z");
+  g_assert_true (tessera_listing_cache_load (reread, &error));
+  reread_ids = tessera_listing_cache_dup_ids (reread, 0);
+  assert_ids (reread_ids, "z");
+}
+
+/* Where the file cannot be written: an error, and the listing in memory. */
+static void
+test_save_in_thread_error (Fixture       *fixture,
+                           gconstpointer  data)
+{
+  g_autofree char *blocker = g_build_filename (fixture->dir, "sub", NULL);
+  g_autoptr(TesseraListingCache) cache = tessera_listing_cache_new (fixture->path);
+  g_autoptr(GPtrArray) images = make_images ();
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+
+  /* A file where the cache's directory should be. */
+  g_assert_true (g_file_set_contents (blocker, "", 0, NULL));
+
+  tessera_listing_cache_merge_save_async (cache, snapshot_of (images), TRUE, NULL, saved_cb, &result);
+  g_assert_false (tessera_listing_cache_merge_save_finish (cache, wait_for (&result), &error));
+  g_assert_nonnull (error);
+  g_assert_cmpuint (tessera_listing_cache_get_n_images (cache), ==, 4);
+  g_assert_cmpint (g_unlink (blocker), ==, 0);
+}
+
+static void
 test_for_account (void)
 {
   g_autoptr(TesseraListingCache) a = tessera_listing_cache_new_for_account ("http://a.example", "ann");
@@ -258,6 +401,12 @@ main (int   argc,
               fixture_set_up, test_bad_file, fixture_tear_down);
   g_test_add ("/desktop/listing-cache/thumbnail-path", Fixture, NULL,
               fixture_set_up, test_thumbnail_path, fixture_tear_down);
+  g_test_add ("/desktop/listing-cache/save-in-thread", Fixture, NULL,
+              fixture_set_up, test_save_in_thread, fixture_tear_down);
+  g_test_add ("/desktop/listing-cache/later-change-wins", Fixture, NULL,
+              fixture_set_up, test_later_change_wins, fixture_tear_down);
+  g_test_add ("/desktop/listing-cache/save-in-thread-error", Fixture, NULL,
+              fixture_set_up, test_save_in_thread_error, fixture_tear_down);
 
   g_test_add_func ("/desktop/listing-cache/for-account", test_for_account);
 
