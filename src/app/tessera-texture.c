@@ -17,6 +17,7 @@
 #include <webp/decode.h>
 
 #include "tessera-texture.h"
+#include "tessera-util.h"
 
 static gboolean
 is_webp (const guint8 *data,
@@ -141,6 +142,7 @@ decode_thread (GTask        *task,
   gsize size;
   const guint8 *data = g_bytes_get_data (decode->bytes, &size);
 
+  tessera_thread_set_background ();
   if (is_webp (data, size))
     texture = decode_webp (decode->bytes, decode->width, decode->height, &error);
   else

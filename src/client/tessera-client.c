@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "tessera-client.h"
+#include "tessera-util.h"
 #include "tessera-multipart-stream.h"
 
 #define DEFAULT_MAX_RETRIES 3
@@ -837,6 +838,7 @@ parse_thread (GTask        *parse,
   (void) source_object;
   (void) cancellable;
 
+  tessera_thread_set_background ();
   result = job->parse (job->body, job->status, &error);
   if (result == NULL)
     g_task_return_error (parse, error);

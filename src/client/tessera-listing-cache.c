@@ -618,6 +618,7 @@ save_thread (GTask        *work,
 
   (void) cancellable;
 
+  tessera_thread_set_background ();
   job->made = index_new (build_data (job->snapshot, job->older));
 
   /* Not over what a later change of the cache wrote, or will write; and

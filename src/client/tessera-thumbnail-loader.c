@@ -17,6 +17,7 @@
 #include <utime.h>
 
 #include "tessera-thumbnail-loader.h"
+#include "tessera-util.h"
 
 #define DEFAULT_MAX_DISK_BYTES   (256 * 1024 * 1024)
 /* Encoded thumbnails (10-20 KB each): 8 MB is some 400-800 of them, a few
@@ -275,6 +276,7 @@ disk_write_thread (GTask        *task,
   DiskOp *op = task_data;
   g_autoptr(GError) error = NULL;
 
+  tessera_thread_set_background ();
   op->disk_bytes = -1;
   if (g_mkdir_with_parents (op->dir, 0700) != 0 ||
       !g_file_set_contents_full (op->path, g_bytes_get_data (op->bytes, NULL),

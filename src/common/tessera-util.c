@@ -7,8 +7,13 @@
 
 #include "config.h"
 
+#include <errno.h>
 #include <string.h>
 #include <unistd.h>
+#ifdef __linux__
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#endif
 
 #include "tessera-error.h"
 #include "tessera-util.h"
@@ -241,4 +246,29 @@ tessera_tags_normalize (const char * const  *raw,
     }
 
   return g_strv_builder_end (builder);
+}
+
+/**
+ * tessera_thread_set_background:
+ *
+ * Lowers the calling thread's scheduling priority (nice 10), once per
+ * thread: for work that a person is not waiting on frame by frame
+ * (decoding thumbnails, parsing a page of the listing, writing caches), so
+ * that on a busy machine the thread drawing the window gets the CPU first.
+ * Only where the system can do it for one thread (Linux); elsewhere a
+ * no-op.
+ */
+void
+tessera_thread_set_background (void)
+{
+#ifdef __linux__
+  static GPrivate lowered;
+
+  if (g_private_get (&lowered) != NULL)
+    return;
+  g_private_set (&lowered, GINT_TO_POINTER (1));
+
+  if (setpriority (PRIO_PROCESS, (id_t) syscall (SYS_gettid), 10) != 0)
+    g_debug ("Could not lower the priority of a worker thread: %s", g_strerror (errno));
+#endif
 }

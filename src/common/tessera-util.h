@@ -27,5 +27,6 @@ char     *tessera_tag_normalize         (const char   *raw,
                                          GError      **error);
 GStrv     tessera_tags_normalize        (const char * const *raw,
                                          GError      **error);
+void      tessera_thread_set_background (void);
 
 G_END_DECLS
