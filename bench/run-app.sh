@@ -70,6 +70,12 @@ fi
 url=$(head -n1 "$work/url")
 log "server at $url"
 
+# The server's CPU time (user + system), to tell what it took of the two
+# cores while the app scrolled.
+server_cpu_s() {
+  awk -v hz="$(getconf CLK_TCK)" '{ print ($14 + $15) / hz }' "/proc/$server_pid/stat"
+}
+
 json_get() { python3 -c 'import json,sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"; }
 body="{\"username\":\"$user\",\"password\":\"$password\"}"
 curl -sf -X POST -H 'Content-Type: application/json' -d "$body" "$url/signup" >/dev/null
@@ -169,6 +175,7 @@ for run in $(seq 1 "$runs"); do
 
   result="$work/run$run.json"
   load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+  server_cpu_before=$(server_cpu_s)
   log "run $run/$runs (load average $load_before)"
   TESSERA_BENCH="$result" TESSERA_BENCH_SPEED="${BENCH_SPEED:-20000}" \
   TESSERA_BENCH_TILES="${BENCH_TILES:-12}" TESSERA_BENCH_SCREENSHOT="$out/$stamp-run$run.png" \
@@ -178,15 +185,17 @@ for run in $(seq 1 "$runs"); do
       ${BENCH_WRAP:-} "$build/src/app/tessera" > "$work/app$run.log" 2>&1 || {
         log "the app failed (exit $?); its log:"; tail -n 30 "$work/app$run.log" >&2; }
   load_after=$(cut -d' ' -f1-3 /proc/loadavg)
+  server_cpu_after=$(server_cpu_s)
   if [ ! -s "$result" ]; then
     log "run $run wrote no results; the app's log:"; tail -n 30 "$work/app$run.log" >&2
     exit 1
   fi
-  python3 - "$result" "$load_before" "$load_after" <<'PY'
+  python3 - "$result" "$load_before" "$load_after" "$server_cpu_before" "$server_cpu_after" <<'PY'
 import json, sys
-path, before, after = sys.argv[1:4]
+path, before, after, cpu_before, cpu_after = sys.argv[1:6]
 j = json.load(open(path))
 j["loadavg_before"], j["loadavg_after"] = before, after
+j["server_cpu_s"] = round(float(cpu_after) - float(cpu_before), 2)
 json.dump(j, open(path, "w"))
 PY
   cp "$result" "$out/$stamp-run$run.json"
@@ -194,10 +203,10 @@ PY
   python3 -c '
 import json, sys
 j = json.load(open(sys.argv[1]))
-print("  first screen %.0f ms (%d tiles), worst frame %.1f ms, %d paints > 50 ms of %d, peak RSS %.0f MB, %d images, load %s -> %s%s" % (
+print("  first screen %.0f ms (%d tiles), worst frame %.1f ms, %d paints > 50 ms of %d, peak RSS %.0f MB, %d images, load %s -> %s, CPU: app %.0f s, server %.0f s%s" % (
     j["first_screen_ms"], j["first_screen_tiles"], j["paint_interval"]["max_ms"],
     j["paint_interval"]["over_50ms"], j["paint_interval"]["count"], j["vm_hwm_kb"] / 1024,
-    j["n_items"], j["loadavg_before"], j["loadavg_after"],
+    j["n_items"], j["loadavg_before"], j["loadavg_after"], j["process_cpu_s"], j["server_cpu_s"],
     ("  ERROR: " + j["error"]) if "error" in j else ""))' "$result" >&2
 done
 
