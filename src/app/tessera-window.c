@@ -103,6 +103,8 @@ struct _TesseraWindow
   GtkToggleButton        *match_any_button;
   GtkToggleButton        *untagged_button;
   GtkRevealer            *offline_revealer;
+  GtkLabel               *offline_label;
+  AdwStatusPage          *offline_page;
   GtkStack               *main_stack;
   GtkScrolledWindow      *gallery_scroller;
   GtkGridView            *grid_view;
@@ -871,6 +873,37 @@ clear_uploads_action (GtkWidget  *widget,
 
 /* The gallery -------------------------------------------------------- */
 
+static gboolean
+is_offline (const GError *error)
+{
+  return error == NULL || g_error_matches (error, TESSERA_CLIENT_ERROR, TESSERA_CLIENT_ERROR_OFFLINE);
+}
+
+/* Offline, or the server answered with an error: each says so, in the
+ * banner over a gallery and on the page without one. */
+static void
+describe_error (TesseraWindow *self,
+                const GError  *error)
+{
+  g_autofree char *banner = NULL;
+
+  if (is_offline (error))
+    {
+      adw_status_page_set_icon_name (self->offline_page, "network-offline-symbolic");
+      adw_status_page_set_title (self->offline_page, _("Cannot Reach the Server"));
+      adw_status_page_set_description (self->offline_page, _("Check your connection; Tessera keeps trying"));
+      gtk_label_set_label (self->offline_label, _("Offline: showing the images saved on this computer"));
+      return;
+    }
+
+  adw_status_page_set_icon_name (self->offline_page, "dialog-warning-symbolic");
+  adw_status_page_set_title (self->offline_page, _("Could Not Load Your Images"));
+  adw_status_page_set_description (self->offline_page, error->message);
+  /* Translators: %s is why, as the server said it */
+  banner = g_strdup_printf (_("Could not refresh the gallery: %s"), error->message);
+  gtk_label_set_label (self->offline_label, banner);
+}
+
 static void
 update_page (TesseraWindow *self)
 {
@@ -909,6 +942,8 @@ update_page (TesseraWindow *self)
 
   gtk_stack_set_visible_child_name (self->main_stack, page);
   gtk_revealer_set_reveal_child (self->offline_revealer, error != NULL && n_items > 0);
+  if (error != NULL)
+    describe_error (self, tessera_image_list_get_error (list));
 }
 
 static gboolean
@@ -929,11 +964,22 @@ on_list_error_changed (TesseraWindow    *self,
                        GParamSpec       *pspec,
                        TesseraImageList *list)
 {
+  const GError *error = tessera_image_list_get_error (list);
+
   update_page (self);
 
-  /* Offline: keep the cached gallery and try again on our own. */
-  if (tessera_image_list_get_error_message (list) != NULL && self->offline_source == 0)
-    self->offline_source = g_timeout_add_seconds (OFFLINE_RETRY_SECONDS, offline_retry_cb, self);
+  /* Offline, or a server that failed or asked us to wait: keep the cached
+   * gallery and try again on our own. A request it refused stays refused
+   * until the person changes it (or presses Retry). */
+  if (error != NULL && self->offline_source == 0 &&
+      (is_offline (error) ||
+       g_error_matches (error, TESSERA_CLIENT_ERROR, TESSERA_CLIENT_ERROR_SERVER) ||
+       g_error_matches (error, TESSERA_CLIENT_ERROR, TESSERA_CLIENT_ERROR_RATE_LIMITED)))
+    {
+      guint delay = MAX (OFFLINE_RETRY_SECONDS, tessera_client_error_get_retry_after (error));
+
+      self->offline_source = g_timeout_add_seconds (delay, offline_retry_cb, self);
+    }
 }
 
 static void
@@ -2171,7 +2217,10 @@ on_gallery_loading_changed (TesseraWindow    *self,
 
   if (tessera_image_list_get_error_message (list) != NULL)
     {
-      if (g_list_model_get_n_items (G_LIST_MODEL (list)) == 0)
+      /* Only without the server: an error it answered is not a reason to
+       * show an older listing as if it were the current one. */
+      if (g_list_model_get_n_items (G_LIST_MODEL (list)) == 0 &&
+          is_offline (tessera_image_list_get_error (list)))
         show_cached_listing (self);
     }
   else if (self->listing_save_source == 0)
@@ -2401,6 +2450,23 @@ tessera_window_get_page (TesseraWindow *self)
 }
 
 /**
+ * tessera_window_get_status_page:
+ *
+ * Returns: (transfer none) (nullable): the page shown instead of the
+ *   gallery (empty, no match, offline or an error), if one is
+ */
+AdwStatusPage *
+tessera_window_get_status_page (TesseraWindow *self)
+{
+  GtkWidget *child;
+
+  g_return_val_if_fail (TESSERA_IS_WINDOW (self), NULL);
+
+  child = gtk_stack_get_visible_child (self->main_stack);
+  return ADW_IS_STATUS_PAGE (child) ? ADW_STATUS_PAGE (child) : NULL;
+}
+
+/**
  * tessera_window_get_offline:
  *
  * Returns: whether the offline banner shows over a cached gallery
@@ -2572,6 +2638,8 @@ tessera_window_class_init (TesseraWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, TesseraWindow, match_any_button);
   gtk_widget_class_bind_template_child (widget_class, TesseraWindow, untagged_button);
   gtk_widget_class_bind_template_child (widget_class, TesseraWindow, offline_revealer);
+  gtk_widget_class_bind_template_child (widget_class, TesseraWindow, offline_label);
+  gtk_widget_class_bind_template_child (widget_class, TesseraWindow, offline_page);
   gtk_widget_class_bind_template_child (widget_class, TesseraWindow, main_stack);
   gtk_widget_class_bind_template_child (widget_class, TesseraWindow, gallery_scroller);
   gtk_widget_class_bind_template_child (widget_class, TesseraWindow, grid_view);

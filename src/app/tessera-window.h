@@ -34,6 +34,7 @@ TesseraUploadQueue *tessera_window_get_upload_queue   (TesseraWindow       *self
 GtkSelectionModel  *tessera_window_get_selection      (TesseraWindow       *self);
 TesseraViewer      *tessera_window_get_viewer         (TesseraWindow       *self);
 const char         *tessera_window_get_page           (TesseraWindow       *self);
+AdwStatusPage      *tessera_window_get_status_page    (TesseraWindow       *self);
 gboolean            tessera_window_get_offline        (TesseraWindow       *self);
 void                tessera_window_add_filter_tag     (TesseraWindow       *self,
                                                        const char          *tag);

@@ -35,7 +35,7 @@ struct _TesseraImageList
   char          *cursor;       /* the next page's; NULL on the last */
   gboolean       started;
   gboolean       loading;
-  char          *error_message;
+  GError        *error;        /* the last page's, until one arrives */
   gboolean       showing_cached; /* until a page arrives */
   /* The last key of the range loaded so far, (created-at, id). */
   char          *range_created_at;
@@ -297,15 +297,20 @@ set_loading (TesseraImageList *self,
 }
 
 static void
-set_error_message (TesseraImageList *self,
-                   const char       *message)
+set_error (TesseraImageList *self,
+           const GError     *error)
 {
-  if (g_strcmp0 (self->error_message, message) != 0)
-    {
-      g_free (self->error_message);
-      self->error_message = g_strdup (message);
-      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ERROR_MESSAGE]);
-    }
+  if (error == NULL && self->error == NULL)
+    return;
+  if (error != NULL && self->error != NULL &&
+      g_error_matches (self->error, error->domain, error->code) &&
+      g_strcmp0 (self->error->message, error->message) == 0)
+    return;
+
+  g_clear_error (&self->error);
+  if (error != NULL)
+    self->error = g_error_copy (error);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ERROR_MESSAGE]);
 }
 
 typedef struct
@@ -354,13 +359,13 @@ page_cb (GObject      *object,
     {
       if (!g_error_matches (error, TESSERA_CLIENT_ERROR, TESSERA_CLIENT_ERROR_CANCELLED))
         {
-          set_error_message (self, error->message);
+          set_error (self, error);
           set_loading (self, FALSE);
         }
       return;
     }
 
-  set_error_message (self, NULL);
+  set_error (self, NULL);
 
   /* The server answers again: its listing replaces the cached one. */
   if (self->showing_cached)
@@ -603,7 +608,7 @@ tessera_image_list_finalize (GObject *object)
   g_clear_pointer (&self->items, g_ptr_array_unref);
   g_clear_pointer (&self->tags, g_strfreev);
   g_clear_pointer (&self->cursor, g_free);
-  g_clear_pointer (&self->error_message, g_free);
+  g_clear_error (&self->error);
   g_clear_pointer (&self->range_created_at, g_free);
   g_clear_pointer (&self->range_id, g_free);
 
@@ -628,7 +633,7 @@ tessera_image_list_get_property (GObject    *object,
     case PROP_PAGE_SIZE: g_value_set_uint (value, self->page_size); break;
     case PROP_LOADING: g_value_set_boolean (value, self->loading); break;
     case PROP_HAS_MORE: g_value_set_boolean (value, self->cursor != NULL); break;
-    case PROP_ERROR_MESSAGE: g_value_set_string (value, self->error_message); break;
+    case PROP_ERROR_MESSAGE: g_value_set_string (value, self->error ? self->error->message : NULL); break;
     case PROP_N_ITEMS: g_value_set_uint (value, self->items->len); break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -861,7 +866,23 @@ tessera_image_list_get_error_message (TesseraImageList *self)
 {
   g_return_val_if_fail (TESSERA_IS_IMAGE_LIST (self), NULL);
 
-  return self->error_message;
+  return self->error != NULL ? self->error->message : NULL;
+}
+
+/**
+ * tessera_image_list_get_error:
+ *
+ * Why the last page did not load (a %TESSERA_CLIENT_ERROR: offline, the
+ * server's answer, ...), until a page loads.
+ *
+ * Returns: (transfer none) (nullable): the error
+ */
+const GError *
+tessera_image_list_get_error (TesseraImageList *self)
+{
+  g_return_val_if_fail (TESSERA_IS_IMAGE_LIST (self), NULL);
+
+  return self->error;
 }
 
 /**

@@ -34,6 +34,7 @@ void                tessera_image_list_set_page_size     (TesseraImageList   *se
 gboolean            tessera_image_list_get_loading       (TesseraImageList   *self);
 gboolean            tessera_image_list_get_has_more      (TesseraImageList   *self);
 const char         *tessera_image_list_get_error_message (TesseraImageList   *self);
+const GError       *tessera_image_list_get_error         (TesseraImageList   *self);
 void                tessera_image_list_refresh           (TesseraImageList   *self);
 void                tessera_image_list_load_more         (TesseraImageList   *self);
 TesseraImage       *tessera_image_list_lookup            (TesseraImageList   *self,

@@ -13,6 +13,8 @@
 
 #include "config.h"
 
+#include <string.h>
+
 #include <adwaita.h>
 
 #include "tessera-account.h"
@@ -659,6 +661,28 @@ test_tag_filter (void)
   WAIT_FOR (list_settled (list) && n_images () == 0);
   WAIT_FOR (g_strcmp0 (tessera_window_get_page (window), "no-match") == 0);
   screenshot (GTK_WIDGET (window), "no-match");
+
+  /* A tag the server refuses (longer than 64 characters): its reason on
+   * the page, not "cannot reach the server", and no cached gallery. */
+  {
+    g_autofree char *too_long = g_strnfill (65, 'x');
+    AdwStatusPage *page;
+
+    tessera_window_add_filter_tag (window, too_long);
+    WAIT_FOR (tessera_image_list_get_error (list) != NULL && !tessera_image_list_get_loading (list));
+    g_assert_error (tessera_image_list_get_error (list), TESSERA_CLIENT_ERROR, TESSERA_CLIENT_ERROR_INVALID);
+    WAIT_FOR (tessera_window_get_status_page (window) != NULL &&
+              g_strcmp0 (tessera_window_get_page (window), "offline") == 0);
+    page = tessera_window_get_status_page (window);
+    g_assert_cmpstr (adw_status_page_get_title (page), ==, "Could Not Load Your Images");
+    g_assert_nonnull (strstr (adw_status_page_get_description (page), "64"));
+    g_assert_cmpuint (n_images (), ==, 0);
+    g_assert_false (tessera_image_list_get_showing_cached (list));
+    screenshot (GTK_WIDGET (window), "server-error");
+    tessera_window_remove_filter_tag (window, too_long);
+    WAIT_FOR (list_settled (list) && n_images () == 0 &&
+              g_strcmp0 (tessera_window_get_page (window), "no-match") == 0);
+  }
 
   /* Any of them: the summer image again. */
   tessera_window_set_match_any (window, TRUE);
