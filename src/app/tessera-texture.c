@@ -143,6 +143,13 @@ decode_thread (GTask        *task,
   const guint8 *data = g_bytes_get_data (decode->bytes, &size);
 
   tessera_thread_set_background ();
+
+  /* Scrolled past before its turn came: a fast scroll binds and unbinds
+   * tiles by the hundred, and decoding for none of them would take the
+   * CPU from the ones in view. */
+  if (g_task_return_error_if_cancelled (task))
+    return;
+
   if (is_webp (data, size))
     texture = decode_webp (decode->bytes, decode->width, decode->height, &error);
   else
