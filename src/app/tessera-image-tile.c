@@ -152,23 +152,23 @@ decode_cb (GObject      *object,
            gpointer      user_data)
 {
   g_autoptr(TesseraImageTile) self = user_data;
-  g_autoptr(GdkTexture) texture = NULL;
+  g_autoptr(GdkPaintable) paintable = NULL;
   g_autoptr(GError) error = NULL;
 
-  texture = tessera_texture_decode_finish (result, &error);
+  paintable = tessera_texture_decode_paintable_finish (result, &error);
   if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     return;
 
   /* Not cancelled, so this was the tile's current load. */
   g_clear_object (&self->cancellable);
-  if (texture == NULL)
+  if (paintable == NULL)
     {
       g_debug ("Thumbnail of %s unreadable: %s",
                self->image ? tessera_image_get_id (self->image) : "?", error->message);
       return;
     }
 
-  gtk_picture_set_paintable (self->picture, GDK_PAINTABLE (texture));
+  gtk_picture_set_paintable (self->picture, paintable);
   gtk_stack_set_visible_child_name (self->stack, "picture");
 }
 
@@ -188,8 +188,8 @@ decode (TesseraImageTile *self,
   if (width <= 0 || height <= 0)
     gtk_widget_get_size_request (GTK_WIDGET (self->overlay), &width, &height);
 
-  tessera_texture_decode_async (bytes, width * scale, height * scale,
-                                self->cancellable, decode_cb, g_object_ref (self));
+  tessera_texture_decode_paintable_async (bytes, width * scale, height * scale, GTK_WIDGET (self),
+                                          self->cancellable, decode_cb, g_object_ref (self));
 }
 
 static void

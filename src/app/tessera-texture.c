@@ -16,6 +16,7 @@
 #include <glib/gi18n.h>
 #include <webp/decode.h>
 
+#include "tessera-surface-paintable.h"
 #include "tessera-texture.h"
 #include "tessera-util.h"
 
@@ -27,19 +28,21 @@ is_webp (const guint8 *data,
 }
 
 /* Straight to premultiplied BGRA, cairo's own layout on little-endian
- * machines: the cairo renderer then copies the pixels on every frame
- * instead of converting them. */
-static GdkTexture *
-decode_webp (GBytes  *bytes,
-             int      width,
-             int      height,
-             GError **error)
+ * machines (%GDK_MEMORY_DEFAULT): a texture or a cairo surface of them
+ * needs no conversion. */
+static GBytes *
+decode_webp_pixels (GBytes  *bytes,
+                    int     *width_inout,
+                    int     *height_inout,
+                    gsize   *stride_out,
+                    GError **error)
 {
+  int width = *width_inout;
+  int height = *height_inout;
   gsize size;
   const guint8 *data = g_bytes_get_data (bytes, &size);
   WebPDecoderConfig config;
   g_autofree guint8 *pixels = NULL;
-  g_autoptr(GBytes) pixel_bytes = NULL;
   gsize stride, length;
 
   if (!WebPInitDecoderConfig (&config) ||
@@ -85,13 +88,31 @@ decode_webp (GBytes  *bytes,
   if (WebPDecode (data, size, &config) != VP8_STATUS_OK)
     goto fail;
 
-  pixel_bytes = g_bytes_new_take (g_steal_pointer (&pixels), length);
-  return gdk_memory_texture_new (width, height, GDK_MEMORY_DEFAULT, pixel_bytes, stride);
+  *width_inout = width;
+  *height_inout = height;
+  *stride_out = stride;
+  return g_bytes_new_take (g_steal_pointer (&pixels), length);
 
 fail:
   g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
                        _("The image could not be read"));
   return NULL;
+}
+
+static GdkTexture *
+decode_webp (GBytes  *bytes,
+             int      width,
+             int      height,
+             GError **error)
+{
+  g_autoptr(GBytes) pixels = NULL;
+  gsize stride;
+
+  pixels = decode_webp_pixels (bytes, &width, &height, &stride, error);
+  if (pixels == NULL)
+    return NULL;
+
+  return gdk_memory_texture_new (width, height, GDK_MEMORY_DEFAULT, pixels, stride);
 }
 
 /**
@@ -118,9 +139,10 @@ tessera_texture_new_from_bytes (GBytes  *bytes,
 
 typedef struct
 {
-  GBytes *bytes;
-  int     width;
-  int     height;
+  GBytes   *bytes;
+  int       width;
+  int       height;
+  gboolean  for_cairo;
 } Decode;
 
 static void
@@ -150,6 +172,26 @@ decode_thread (GTask        *task,
   if (g_task_return_error_if_cancelled (task))
     return;
 
+  if (decode->for_cairo && is_webp (data, size))
+    {
+      int width = decode->width, height = decode->height;
+      g_autoptr(GBytes) pixels = NULL;
+      GdkPaintable *paintable;
+      gsize stride;
+
+      pixels = decode_webp_pixels (decode->bytes, &width, &height, &stride, &error);
+      if (pixels == NULL)
+        {
+          g_task_return_error (task, error);
+          return;
+        }
+      paintable = tessera_surface_paintable_new (pixels, width, height, stride);
+      if (paintable == NULL)
+        paintable = GDK_PAINTABLE (gdk_memory_texture_new (width, height, GDK_MEMORY_DEFAULT, pixels, stride));
+      g_task_return_pointer (task, paintable, g_object_unref);
+      return;
+    }
+
   if (is_webp (data, size))
     texture = decode_webp (decode->bytes, decode->width, decode->height, &error);
   else
@@ -158,6 +200,77 @@ decode_thread (GTask        *task,
     g_task_return_error (task, error);
   else
     g_task_return_pointer (task, texture, g_object_unref);
+}
+
+static void
+decode_async (GBytes              *bytes,
+              int                  width,
+              int                  height,
+              gboolean             for_cairo,
+              gpointer             source_tag,
+              GCancellable        *cancellable,
+              GAsyncReadyCallback  callback,
+              gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  Decode *decode;
+
+  task = g_task_new (NULL, cancellable, callback, user_data);
+  g_task_set_source_tag (task, source_tag);
+  decode = g_new0 (Decode, 1);
+  decode->bytes = g_bytes_ref (bytes);
+  decode->width = width;
+  decode->height = height;
+  decode->for_cairo = for_cairo;
+  g_task_set_task_data (task, decode, (GDestroyNotify) decode_free);
+  g_task_run_in_thread (task, decode_thread);
+}
+
+/**
+ * tessera_texture_decode_paintable_async:
+ * @widget: what it will be drawn in (realized), to draw it the way that
+ *   widget's renderer draws fastest
+ *
+ * As tessera_texture_decode_async(), for a paintable: with the cairo
+ * renderer (no GPU) a #TesseraSurfacePaintable, which cairo draws without
+ * copying it every frame; otherwise a #GdkTexture.
+ */
+void
+tessera_texture_decode_paintable_async (GBytes              *bytes,
+                                        int                  width,
+                                        int                  height,
+                                        GtkWidget           *widget,
+                                        GCancellable        *cancellable,
+                                        GAsyncReadyCallback  callback,
+                                        gpointer             user_data)
+{
+  GtkNative *native;
+  GskRenderer *renderer = NULL;
+
+  g_return_if_fail (bytes != NULL);
+  g_return_if_fail (GTK_IS_WIDGET (widget));
+  g_return_if_fail (!cancellable || G_IS_CANCELLABLE (cancellable));
+
+  native = gtk_widget_get_native (widget);
+  if (native != NULL)
+    renderer = gtk_native_get_renderer (native);
+
+  decode_async (bytes, width, height, renderer != NULL && GSK_IS_CAIRO_RENDERER (renderer),
+                tessera_texture_decode_paintable_async, cancellable, callback, user_data);
+}
+
+/**
+ * tessera_texture_decode_paintable_finish:
+ *
+ * Returns: (transfer full) (nullable): the paintable
+ */
+GdkPaintable *
+tessera_texture_decode_paintable_finish (GAsyncResult  *result,
+                                         GError       **error)
+{
+  g_return_val_if_fail (G_IS_TASK (result), NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
 }
 
 /**
@@ -178,20 +291,11 @@ tessera_texture_decode_async (GBytes              *bytes,
                               GAsyncReadyCallback  callback,
                               gpointer             user_data)
 {
-  g_autoptr(GTask) task = NULL;
-  Decode *decode;
-
   g_return_if_fail (bytes != NULL);
   g_return_if_fail (!cancellable || G_IS_CANCELLABLE (cancellable));
 
-  task = g_task_new (NULL, cancellable, callback, user_data);
-  g_task_set_source_tag (task, tessera_texture_decode_async);
-  decode = g_new0 (Decode, 1);
-  decode->bytes = g_bytes_ref (bytes);
-  decode->width = width;
-  decode->height = height;
-  g_task_set_task_data (task, decode, (GDestroyNotify) decode_free);
-  g_task_run_in_thread (task, decode_thread);
+  decode_async (bytes, width, height, FALSE, tessera_texture_decode_async,
+                cancellable, callback, user_data);
 }
 
 /**

@@ -19,5 +19,14 @@ void        tessera_texture_decode_async   (GBytes               *bytes,
                                             gpointer              user_data);
 GdkTexture *tessera_texture_decode_finish  (GAsyncResult         *result,
                                             GError              **error);
+void          tessera_texture_decode_paintable_async  (GBytes              *bytes,
+                                                       int                  width,
+                                                       int                  height,
+                                                       GtkWidget           *widget,
+                                                       GCancellable        *cancellable,
+                                                       GAsyncReadyCallback  callback,
+                                                       gpointer             user_data);
+GdkPaintable *tessera_texture_decode_paintable_finish (GAsyncResult        *result,
+                                                       GError             **error);
 
 G_END_DECLS
