@@ -207,6 +207,7 @@ decode_async (GBytes              *bytes,
               int                  width,
               int                  height,
               gboolean             for_cairo,
+              int                  priority,
               gpointer             source_tag,
               GCancellable        *cancellable,
               GAsyncReadyCallback  callback,
@@ -217,6 +218,8 @@ decode_async (GBytes              *bytes,
 
   task = g_task_new (NULL, cancellable, callback, user_data);
   g_task_set_source_tag (task, source_tag);
+  /* Also the priority of the completion in the caller's main loop. */
+  g_task_set_priority (task, priority);
   decode = g_new0 (Decode, 1);
   decode->bytes = g_bytes_ref (bytes);
   decode->width = width;
@@ -233,7 +236,8 @@ decode_async (GBytes              *bytes,
  *
  * As tessera_texture_decode_async(), for a paintable: with the cairo
  * renderer (no GPU) a #TesseraSurfacePaintable, which cairo draws without
- * copying it every frame; otherwise a #GdkTexture.
+ * copying it every frame; otherwise a #GdkTexture. It completes at
+ * %G_PRIORITY_DEFAULT_IDLE: after the frame being drawn.
  */
 void
 tessera_texture_decode_paintable_async (GBytes              *bytes,
@@ -256,7 +260,8 @@ tessera_texture_decode_paintable_async (GBytes              *bytes,
     renderer = gtk_native_get_renderer (native);
 
   decode_async (bytes, width, height, renderer != NULL && GSK_IS_CAIRO_RENDERER (renderer),
-                tessera_texture_decode_paintable_async, cancellable, callback, user_data);
+                G_PRIORITY_DEFAULT_IDLE, tessera_texture_decode_paintable_async,
+                cancellable, callback, user_data);
 }
 
 /**
@@ -294,7 +299,7 @@ tessera_texture_decode_async (GBytes              *bytes,
   g_return_if_fail (bytes != NULL);
   g_return_if_fail (!cancellable || G_IS_CANCELLABLE (cancellable));
 
-  decode_async (bytes, width, height, FALSE, tessera_texture_decode_async,
+  decode_async (bytes, width, height, FALSE, G_PRIORITY_DEFAULT, tessera_texture_decode_async,
                 cancellable, callback, user_data);
 }
 

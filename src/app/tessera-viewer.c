@@ -259,19 +259,19 @@ decode_cb (GObject      *object,
            gpointer      user_data)
 {
   g_autoptr(TesseraViewer) self = user_data;
-  g_autoptr(GdkTexture) texture = NULL;
+  g_autoptr(GdkPaintable) paintable = NULL;
   g_autoptr(GError) error = NULL;
 
-  texture = tessera_texture_decode_finish (result, &error);
+  paintable = tessera_texture_decode_paintable_finish (result, &error);
   set_pending (self, -1);
-  if (texture == NULL)
+  if (paintable == NULL)
     {
       if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
         toast (self, error->message);
       return;
     }
 
-  gtk_picture_set_paintable (self->picture, GDK_PAINTABLE (texture));
+  gtk_picture_set_paintable (self->picture, paintable);
 }
 
 static void
@@ -293,7 +293,8 @@ fetch_cb (GObject      *object,
       return;
     }
 
-  tessera_texture_decode_async (bytes, 0, 0, self->cancellable, decode_cb, g_object_ref (self));
+  tessera_texture_decode_paintable_async (bytes, 0, 0, GTK_WIDGET (self), self->cancellable,
+                                          decode_cb, g_object_ref (self));
 }
 
 static void load_picture (TesseraViewer *self,

@@ -679,6 +679,7 @@ typedef struct
    * so that a big answer never holds up the main loop. */
   RequestParseFunc  parse;
   GDestroyNotify    parsed_free;
+  int               io_priority;
 } Request;
 
 static void
@@ -1021,7 +1022,7 @@ request_send (GTask *task)
   if (request->body != NULL)
     soup_message_set_request_body_from_bytes (request->message, "application/json", request->body);
 
-  soup_session_send_and_read_async (self->session, request->message, G_PRIORITY_DEFAULT,
+  soup_session_send_and_read_async (self->session, request->message, request->io_priority,
                                     g_task_get_cancellable (task), request_sent_cb, task);
 }
 
@@ -1080,6 +1081,7 @@ request_parsed_async (TesseraClient       *self,
   request->flags = flags;
   request->parse = parse;
   request->parsed_free = parsed_free;
+  request->io_priority = G_PRIORITY_DEFAULT;
   if (body != NULL)
     {
       g_autoptr(JsonNode) node = json_node_init_object (json_node_alloc (), body);
@@ -2004,8 +2006,43 @@ tessera_client_fetch_async (TesseraClient       *self,
   g_return_if_fail (url != NULL);
   g_return_if_fail (!cancellable || G_IS_CANCELLABLE (cancellable));
 
-  request_async (self, "GET", url, NULL, REQUEST_ABSOLUTE | REQUEST_IDEMPOTENT | REQUEST_RAW,
-                 tessera_client_fetch_async, cancellable, callback, user_data);
+  tessera_client_fetch_full_async (self, url, G_PRIORITY_DEFAULT, cancellable, callback, user_data);
+}
+
+/**
+ * tessera_client_fetch_full_async:
+ * @io_priority: the priority of the download and of its completion, e.g.
+ *   %G_PRIORITY_DEFAULT_IDLE for thumbnails, which should wait for the
+ *   frame being drawn
+ *
+ * As tessera_client_fetch_async(), at @io_priority; finish it with
+ * tessera_client_fetch_finish().
+ */
+void
+tessera_client_fetch_full_async (TesseraClient       *self,
+                                 const char          *url,
+                                 int                  io_priority,
+                                 GCancellable        *cancellable,
+                                 GAsyncReadyCallback  callback,
+                                 gpointer             user_data)
+{
+  GTask *task;
+  Request *request;
+
+  g_return_if_fail (TESSERA_IS_CLIENT (self));
+  g_return_if_fail (url != NULL);
+  g_return_if_fail (!cancellable || G_IS_CANCELLABLE (cancellable));
+
+  task = route_task (self, tessera_client_fetch_async, cancellable, callback, user_data);
+  g_task_set_priority (task, io_priority);
+  request = g_new0 (Request, 1);
+  request->method = g_strdup ("GET");
+  request->url = absolute_url (self, url);
+  request->flags = REQUEST_ABSOLUTE | REQUEST_IDEMPOTENT | REQUEST_RAW;
+  request->io_priority = io_priority;
+  g_task_set_task_data (task, request, (GDestroyNotify) request_free);
+
+  request_send (task);
 }
 
 /**

@@ -224,6 +224,12 @@ void           tessera_client_fetch_async           (TesseraClient        *self,
                                                      GCancellable         *cancellable,
                                                      GAsyncReadyCallback   callback,
                                                      gpointer              user_data);
+void           tessera_client_fetch_full_async      (TesseraClient        *self,
+                                                     const char           *url,
+                                                     int                   io_priority,
+                                                     GCancellable         *cancellable,
+                                                     GAsyncReadyCallback   callback,
+                                                     gpointer              user_data);
 GBytes        *tessera_client_fetch_finish          (TesseraClient        *self,
                                                      GAsyncResult         *result,
                                                      GError              **error);

@@ -499,7 +499,10 @@ fetch (Load *load)
       return;
     }
 
-  tessera_client_fetch_async (load->self->client, url, load->self->cancellable, fetched_cb, load);
+  /* After the frame being drawn: a scroll asks for ten thumbnails a frame,
+   * and their answers should not hold up the next frame. */
+  tessera_client_fetch_full_async (load->self->client, url, G_PRIORITY_DEFAULT_IDLE,
+                                   load->self->cancellable, fetched_cb, load);
 }
 
 static void
