@@ -1054,8 +1054,9 @@ route_task (TesseraClient       *self,
 /* Sends a request with the session, renewing it and retrying as @flags
  * allow. The task, tagged @source_tag, returns the answer's #JsonObject
  * (request_finish()), its #GBytes with %REQUEST_RAW, or what @parse makes
- * of it in a thread. A route's _async only builds the request; its _finish
- * only unpacks the answer. */
+ * of it in a thread. @io_priority is the download's and the completion's.
+ * A route's _async only builds the request; its _finish only unpacks the
+ * answer. */
 static void
 request_parsed_async (TesseraClient       *self,
                       const char          *method,
@@ -1064,6 +1065,7 @@ request_parsed_async (TesseraClient       *self,
                       RequestFlags         flags,
                       RequestParseFunc     parse,
                       GDestroyNotify       parsed_free,
+                      int                  io_priority,
                       gpointer             source_tag,
                       GCancellable        *cancellable,
                       GAsyncReadyCallback  callback,
@@ -1072,6 +1074,7 @@ request_parsed_async (TesseraClient       *self,
   GTask *task = route_task (self, source_tag, cancellable, callback, user_data);
   Request *request;
 
+  g_task_set_priority (task, io_priority);
   request = g_new0 (Request, 1);
   request->method = g_strdup (method);
   if (flags & REQUEST_ABSOLUTE)
@@ -1081,7 +1084,7 @@ request_parsed_async (TesseraClient       *self,
   request->flags = flags;
   request->parse = parse;
   request->parsed_free = parsed_free;
-  request->io_priority = G_PRIORITY_DEFAULT;
+  request->io_priority = io_priority;
   if (body != NULL)
     {
       g_autoptr(JsonNode) node = json_node_init_object (json_node_alloc (), body);
@@ -1104,7 +1107,7 @@ request_async (TesseraClient       *self,
                GAsyncReadyCallback  callback,
                gpointer             user_data)
 {
-  request_parsed_async (self, method, path, body, flags, NULL, NULL,
+  request_parsed_async (self, method, path, body, flags, NULL, NULL, G_PRIORITY_DEFAULT,
                         source_tag, cancellable, callback, user_data);
 }
 
@@ -1673,7 +1676,7 @@ tessera_client_list_images_async (TesseraClient           *self,
 #undef ADD_PARAM
 
   request_parsed_async (self, "GET", path->str, NULL, REQUEST_AUTH | REQUEST_IDEMPOTENT,
-                        parse_page, (GDestroyNotify) page_free,
+                        parse_page, (GDestroyNotify) page_free, G_PRIORITY_DEFAULT,
                         tessera_client_list_images_async, cancellable, callback, user_data);
 }
 
@@ -2026,23 +2029,13 @@ tessera_client_fetch_full_async (TesseraClient       *self,
                                  GAsyncReadyCallback  callback,
                                  gpointer             user_data)
 {
-  GTask *task;
-  Request *request;
-
   g_return_if_fail (TESSERA_IS_CLIENT (self));
   g_return_if_fail (url != NULL);
   g_return_if_fail (!cancellable || G_IS_CANCELLABLE (cancellable));
 
-  task = route_task (self, tessera_client_fetch_async, cancellable, callback, user_data);
-  g_task_set_priority (task, io_priority);
-  request = g_new0 (Request, 1);
-  request->method = g_strdup ("GET");
-  request->url = absolute_url (self, url);
-  request->flags = REQUEST_ABSOLUTE | REQUEST_IDEMPOTENT | REQUEST_RAW;
-  request->io_priority = io_priority;
-  g_task_set_task_data (task, request, (GDestroyNotify) request_free);
-
-  request_send (task);
+  request_parsed_async (self, "GET", url, NULL, REQUEST_ABSOLUTE | REQUEST_IDEMPOTENT | REQUEST_RAW,
+                        NULL, NULL, io_priority, tessera_client_fetch_async,
+                        cancellable, callback, user_data);
 }
 
 /**
