@@ -2044,6 +2044,19 @@ listing_save_range (TesseraWindow *self,
   return TRUE;
 }
 
+/* The first @n images of the gallery's list, referenced. */
+static GPtrArray *
+dup_listed_images (TesseraWindow *self,
+                   guint          n)
+{
+  GPtrArray *images = g_ptr_array_new_full (n, g_object_unref);
+
+  for (guint i = 0; i < n; i++)
+    g_ptr_array_add (images, g_list_model_get_item (G_LIST_MODEL (self->image_list), i));
+
+  return images;
+}
+
 static void
 cancel_listing_snapshot (TesseraWindow *self)
 {
@@ -2112,9 +2125,7 @@ save_listing_cb (gpointer user_data)
   if (!listing_save_range (self, &n, &complete))
     return G_SOURCE_REMOVE;
 
-  self->listing_pending = g_ptr_array_new_full (n, g_object_unref);
-  for (guint i = 0; i < n; i++)
-    g_ptr_array_add (self->listing_pending, g_list_model_get_item (G_LIST_MODEL (self->image_list), i));
+  self->listing_pending = dup_listed_images (self, n);
   self->listing_next = 0;
   self->listing_complete = complete;
   self->listing_snapshot = tessera_listing_snapshot_new ();
@@ -2137,10 +2148,7 @@ save_listing_now (TesseraWindow *self)
   if (!listing_save_range (self, &n, &complete))
     return;
 
-  images = g_ptr_array_new_full (n, g_object_unref);
-  for (guint i = 0; i < n; i++)
-    g_ptr_array_add (images, g_list_model_get_item (G_LIST_MODEL (self->image_list), i));
-
+  images = dup_listed_images (self, n);
   tessera_listing_cache_merge (self->listing_cache, images, complete);
   if (!tessera_listing_cache_save (self->listing_cache, &error))
     g_warning ("Could not save the listing cache: %s", error->message);

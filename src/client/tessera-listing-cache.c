@@ -521,6 +521,16 @@ tessera_listing_snapshot_add (TesseraListingSnapshot *snapshot,
     snapshot_close_chunk (snapshot);
 }
 
+/* The listing data of @entries, serialised (a(ssas)) children. */
+static GVariant *
+data_from_entries (GPtrArray *entries)
+{
+  GVariant *list = g_variant_new_array (G_VARIANT_TYPE ("(ssas)"),
+                                        (GVariant **) entries->pdata, entries->len);
+
+  return g_variant_new ("(u@a(ssas))", LISTING_VERSION, list);
+}
+
 /* The listing of @snapshot, followed, for a partial listing, by the images
  * of @older it does not hold; thread-safe. Every entry is a serialised
  * child of a chunk or of @older's data: nothing is built twice. */
@@ -530,7 +540,6 @@ build_data (TesseraListingSnapshot *snapshot,
 {
   g_autoptr(GHashTable) seen = g_hash_table_new (g_str_hash, g_str_equal);
   g_autoptr(GPtrArray) children = g_ptr_array_new_with_free_func ((GDestroyNotify) g_variant_unref);
-  GVariant *list;
 
   snapshot_close_chunk (snapshot);
 
@@ -560,8 +569,7 @@ build_data (TesseraListingSnapshot *snapshot,
         g_ptr_array_add (children, g_variant_get_child_value (older->list, entry->position));
     }
 
-  list = g_variant_new_array (G_VARIANT_TYPE ("(ssas)"), (GVariant **) children->pdata, children->len);
-  return g_variant_new ("(u@a(ssas))", LISTING_VERSION, list);
+  return data_from_entries (children);
 }
 
 /**
@@ -740,7 +748,6 @@ tessera_listing_cache_remove (TesseraListingCache *self,
                               const char          *image_id)
 {
   g_autoptr(GPtrArray) children = NULL;
-  GVariant *list;
 
   g_return_val_if_fail (TESSERA_IS_LISTING_CACHE (self), FALSE);
   g_return_val_if_fail (image_id != NULL, FALSE);
@@ -756,8 +763,7 @@ tessera_listing_cache_remove (TesseraListingCache *self,
       if (g_strcmp0 (entry->id, image_id) != 0)
         g_ptr_array_add (children, g_variant_get_child_value (self->index->list, entry->position));
     }
-  list = g_variant_new_array (G_VARIANT_TYPE ("(ssas)"), (GVariant **) children->pdata, children->len);
-  set_data (self, g_variant_new ("(u@a(ssas))", LISTING_VERSION, list));
+  set_data (self, data_from_entries (children));
 
   return TRUE;
 }
